@@ -54,6 +54,11 @@ class LayerRecord:
     c_n: tuple[int, ...] | None = None
 
     @property
+    def key(self) -> str:
+        """An identifier for the layer, e.g. "encoder_lstm_2" (Keras layer names use it)."""
+        return self.name.lower().replace(" ", "_")
+
+    @property
     def is_sequence(self) -> bool:
         """A sequence (batch, seq, ...) rather than one vector per example."""
         return SEQ in self.axes
@@ -62,6 +67,7 @@ class LayerRecord:
         """Plain JSON-ready dict, with is_sequence."""
         out = asdict(self)
         out["is_sequence"] = self.is_sequence
+        out["key"] = self.key
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
