@@ -1,0 +1,154 @@
+"""The tracer against the truth: a real forward pass with hooks on every traced module."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from lstmae_demo.layers import ActLSTM
+from lstmae_demo.models import build_model, count_params
+from lstmae_demo.probe import probe
+from lstmae_demo.spec import ACTIVATIONS, ARCHS, DECODERS, PUBLISHED, ModelSpec, preset
+from lstmae_demo.trace import trace
+
+
+def check_against_forward_pass(spec: ModelSpec, batch: int) -> None:
+    """Every record's shapes and parameter count equal what the real model does."""
+    tr = trace(spec, batch)
+    model = build_model(spec, seed=0).train()  # train: encdec_ad's decoder runs as one call
+    x = torch.rand(batch, spec.seq_len, spec.n_features) * 2 - 1
+    seen = probe(model, tr, x)
+    for rec in tr.layers:
+        got = seen[rec.name]
+        assert tuple(got.output.shape) == rec.output_shape, rec.name
+        assert len(rec.axes) == len(rec.output_shape), rec.name
+        assert rec.dtype == str(got.output.dtype).removeprefix("torch."), rec.name
+        if rec.module is not None:
+            assert count_params(model.get_submodule(rec.module)) == rec.params_torch, rec.name
+        if rec.kind == "LSTM":
+            assert tuple(got.full_output.shape) == rec.full_output_shape, rec.name
+            assert tuple(got.h_n.shape) == rec.h_n, rec.name
+            assert tuple(got.c_n.shape) == rec.c_n, rec.name
+    # The records cover the whole model: no parameter is left uncounted.
+    assert tr.params_torch == count_params(model)
+    out = model(x)
+    assert tuple(out.shape) == tr.output_shape
+    assert tuple(model.reconstruct(x).shape) == tr.reconstruction_shape
+    assert tuple(model.encode(x).shape) == (batch, tr.latent_per_example)
+    model.eval()  # inference (encdec_ad feeds back its own predictions) keeps the shapes
+    with torch.no_grad():
+        assert tuple(model(x).shape) == tr.output_shape
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("batch", [1, 3])
+def test_presets_match_forward_pass(arch: str, activation: str, batch: int) -> None:
+    check_against_forward_pass(dataclasses.replace(preset(arch), activation=activation), batch)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ModelSpec(arch="repeatvector", seq_len=2, n_features=5, units=1),
+        ModelSpec(arch="hidden_n", seq_len=7, n_features=3, units=4),  # the tutorial can't
+        ModelSpec(arch="embedding", seq_len=3, units=5, bins=2),
+        ModelSpec(arch="encdec_ad", seq_len=2, n_features=2, units=3, decoder="unconditioned"),
+        ModelSpec(arch="encdec_ad", seq_len=6, n_features=4, units=8, decoder="conditional"),
+    ],
+    ids=lambda s: f"{s.arch}-T{s.seq_len}-F{s.n_features}-U{s.units}",
+)
+def test_edge_configurations_match_forward_pass(spec: ModelSpec) -> None:
+    check_against_forward_pass(spec, batch=2)
+
+
+specs = st.builds(
+    ModelSpec,
+    arch=st.sampled_from(ARCHS),
+    seq_len=st.integers(2, 12),
+    n_features=st.integers(1, 4),
+    units=st.integers(1, 12),
+    activation=st.sampled_from(ACTIVATIONS),
+    bins=st.integers(2, 20),
+    decoder=st.sampled_from(DECODERS),
+).map(lambda s: dataclasses.replace(s, n_features=1) if s.arch == "embedding" else s)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=specs, batch=st.integers(1, 4))
+def test_random_specs_match_forward_pass(spec: ModelSpec, batch: int) -> None:
+    check_against_forward_pass(spec, batch)
+
+
+def test_published_parameter_counts() -> None:
+    """The two tutorials' own sizes give their published counts (REFERENCES.md)."""
+    rv, ecg = PUBLISHED["repeatvector"], PUBLISHED["hidden_n"]
+    assert count_params(build_model(ecg)) == trace(ecg).params_torch == 990_465
+    assert count_params(build_model(rv)) == trace(rv).params_torch == 122_101
+    assert trace(rv).params_keras == 121_301  # Keras's own summary (checked in test_codegen)
+
+
+def test_keras_and_torch_counts_differ_by_one_bias_per_gate() -> None:
+    tr = trace(preset("hidden_n"))
+    for rec in tr.layers:
+        units = rec.output_shape[-1] if rec.kind == "LSTM" else 0
+        assert rec.params_torch - rec.params_keras == 4 * units
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_bottleneck_verdict(arch: str) -> None:
+    tr = trace(preset(arch))
+    assert tr.compression == tr.input_per_example / tr.latent_per_example
+    no_bottleneck_note = any("No bottleneck" in n for n in tr.notes)
+    assert no_bottleneck_note == (not tr.has_bottleneck)
+    if arch == "embedding":  # every output passed on: seq x units numbers, more than the input
+        assert not tr.has_bottleneck
+        assert tr.latent_shape == (32, preset(arch).seq_len, preset(arch).units)
+
+
+def test_sequence_versus_vector_axes() -> None:
+    tr = trace(preset("repeatvector"), batch=8)
+    kinds = [(r.name, r.is_sequence) for r in tr.layers]
+    assert kinds == [("input", True), ("encoder LSTM", False), ("RepeatVector", True),
+                     ("decoder LSTM", True), ("output Linear", True)]
+    assert tr.record("encoder LSTM").axes == ("batch", "units")
+    assert tr.record("encoder LSTM").h_n == (1, 8, 32)
+
+
+def test_h_n_and_last_output_are_the_same_numbers() -> None:
+    """Keras's return_sequences=False output == output[:, -1] == h_n[-1] (one direction)."""
+    rnn = nn.LSTM(3, 5, batch_first=True)
+    output, (h_n, _) = rnn(torch.randn(4, 6, 3))
+    assert torch.allclose(output[:, -1], h_n[-1])
+
+
+def test_act_lstm_with_tanh_is_nn_lstm() -> None:
+    """The relu-capable LSTM is exactly nn.LSTM's arithmetic when given tanh."""
+    torch.manual_seed(0)
+    reference = nn.LSTM(3, 7, batch_first=True)
+    ours = ActLSTM(3, 7, activation="tanh")
+    ours.load_state_dict(reference.state_dict())
+    x = torch.randn(2, 9, 3)
+    state = (torch.randn(1, 2, 7), torch.randn(1, 2, 7))
+    (o1, (h1, c1)), (o2, (h2, c2)) = reference(x, state), ours(x, state)
+    for a, b in [(o1, o2), (h1, h2), (c1, c2)]:
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_to_dict_is_json_ready() -> None:
+    import json
+
+    data = json.loads(json.dumps(trace(preset("encdec_ad"), 2).to_dict()))
+    assert data["latent_shape"] == [2, 64]
+    assert [layer["key"] for layer in data["layers"]] == [
+        "input", "encoder_lstm", "decoder_lstm", "output_linear"]
+
+
+def test_bad_batch_is_rejected() -> None:
+    with pytest.raises(ValueError, match="batch must be"):
+        trace(preset("repeatvector"), batch=0)
