@@ -48,6 +48,7 @@ class LayerRecord:
     what: str  # one sentence on what this does to the shape
     module: str | None = None  # attribute path in build_model(spec); None for the input
     dtype: str = "float32"
+    passes: str = "sequence"  # sequence | last | state | repeat | reversed: what the next gets
     numbers_per_example: int = 0  # how many numbers per example this passes on
     full_output_shape: tuple[int, ...] | None = None  # an LSTM's whole `output`, before taking
     h_n: tuple[int, ...] | None = None  # (layers x directions, batch, units)
@@ -192,13 +193,13 @@ def _lstm(spec: ModelSpec, b: int, *, name: str, module: str, input_size: int, u
     if returns in ("last", "h_n"):
         take = "output[:, -1]" if returns == "last" else "h_n[-1]"
         return LayerRecord(
-            keras=f"LSTM({units}{act})", torch=f"{base} -> {take}",
+            keras=f"LSTM({units}{act})", torch=f"{base} -> {take}", passes="last",
             output_shape=(b, units), axes=(BATCH, UNITS), keras_shape=(None, units),
             numbers_per_example=units, **common,
         )
     return LayerRecord(  # "state": hands (h_n, c_n) on
         keras=f"LSTM({units}{act}, return_state=True) -> [output, h, c]",
-        torch=f"{base} -> (h_n, c_n)",
+        torch=f"{base} -> (h_n, c_n)", passes="state",
         output_shape=state, axes=(STATE, BATCH, UNITS), keras_shape=(None, units),
         numbers_per_example=2 * units, **common,
     )
@@ -220,7 +221,7 @@ def _repeat(spec: ModelSpec, b: int, units: int) -> LayerRecord:
     t = spec.seq_len
     return LayerRecord(
         name="RepeatVector", kind="RepeatVector", module="repeat", role="decoder",
-        keras=f"RepeatVector({t})", torch=f"z.unsqueeze(1).repeat(1, {t}, 1)",
+        keras=f"RepeatVector({t})", torch=f"z.unsqueeze(1).repeat(1, {t}, 1)", passes="repeat",
         output_shape=(b, t, units), axes=(BATCH, SEQ, UNITS), keras_shape=(None, t, units),
         params_torch=0, params_keras=0, numbers_per_example=t * units,
         what=f"Copies the one code vector to all {t} steps: the decoder sees the same input "
@@ -306,7 +307,7 @@ def _encdec_ad(spec: ModelSpec, b: int) -> tuple[list[LayerRecord], str]:
     fed = ("x(i) in training (teacher forcing), x'(i) at inference"
            if spec.decoder == "conditional" else "nothing (unconditioned)")
     decoder = LayerRecord(
-        name="decoder LSTM", kind="LSTM", module="decoder", role="decoder",
+        name="decoder LSTM", kind="LSTM", module="decoder", role="decoder", passes="reversed",
         keras=f"LSTM({u}{_keras_act(spec)}, return_sequences=True)(reversed x, "
               "initial_state=[h, c])",
         torch=f"{_torch_lstm(spec, f, u)}, started from (h_n, c_n), run backwards",

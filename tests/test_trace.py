@@ -34,6 +34,7 @@ def check_against_forward_pass(spec: ModelSpec, batch: int) -> None:
             assert tuple(got.full_output.shape) == rec.full_output_shape, rec.name
             assert tuple(got.h_n.shape) == rec.h_n, rec.name
             assert tuple(got.c_n.shape) == rec.c_n, rec.name
+        check_what_is_passed_on(rec.passes, got)
     # The records cover the whole model: no parameter is left uncounted.
     assert tr.params_torch == count_params(model)
     out = model(x)
@@ -43,6 +44,21 @@ def check_against_forward_pass(spec: ModelSpec, batch: int) -> None:
     model.eval()  # inference (encdec_ad feeds back its own predictions) keeps the shapes
     with torch.no_grad():
         assert tuple(model(x).shape) == tr.output_shape
+
+
+def check_what_is_passed_on(passes: str, got) -> None:
+    """The record's `passes` says which of the layer's numbers the next layer really gets."""
+    if passes == "sequence" and got.full_output is not None:
+        assert torch.equal(got.output, got.full_output)  # every step
+    elif passes == "last":
+        assert torch.allclose(got.output, got.full_output[:, -1])  # == h_n[-1]
+        assert torch.allclose(got.output, got.h_n[-1])
+    elif passes == "state":
+        assert torch.equal(got.output, got.h_n) and torch.equal(got.c_n_out, got.c_n)
+    elif passes == "repeat":
+        assert torch.equal(got.output, got.output[:, :1].expand_as(got.output))  # copies
+    elif passes == "reversed":  # h_D(L) = h_E(L), then the rest run backwards
+        assert torch.equal(got.output[:, :-1].flip(1), got.full_output)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
