@@ -1,7 +1,19 @@
-"""LSTM Autoencoder Explorer: placeholder entry point until the real app lands."""
+"""LSTM Autoencoder Explorer: the page registry and the sidebar shared by every page."""
 
 import streamlit as st
 
-st.set_page_config(page_title="LSTM Autoencoder Explorer", layout="wide")
-st.title("LSTM Autoencoder Explorer")
-st.write("Build an LSTM autoencoder, watch it learn to reconstruct a time series, and see why.")
+from lstmae_demo.ui.sidebar import sidebar
+from lstmae_demo.ui.training import stop_if_changed
+
+st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon="🔁", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/architecture.py", title="Architecture", icon="🧱"),
+    st.Page("pages/train.py", title="Train", icon="📉"),
+    st.Page("pages/timesteps.py", title="Time steps", icon="⏱️"),
+]
+page = st.navigation(pages)
+config = sidebar()
+stop_if_changed(config)
+page.run()

@@ -13,6 +13,7 @@ from typing import Any
 
 from .data import SineConfig
 from .spec import ACTIVATIONS, ARCHS, DECODERS, FIELDS, ModelSpec, preset
+from .train import TrainConfig
 
 LEARNING_RATES: tuple[str, ...] = ("0.0003", "0.001", "0.003", "0.01", "0.03", "0.1")
 
@@ -124,6 +125,12 @@ class AppConfig:
                           freq_min=low, freq_max=high, noise=v["noise"], seed=v["seed"])
 
     @property
+    def train(self) -> TrainConfig:
+        v = self.values
+        return TrainConfig(epochs=v["epochs"], batch_size=v["batch_size"], lr=float(v["lr"]),
+                           seed=v["seed"], snapshot_every=max(1, v["epochs"] // 20), n_show=4)
+
+    @property
     def batch(self) -> int:
         return self.values["batch"]
 
@@ -131,6 +138,22 @@ class AppConfig:
         """The URL query: only the values that differ from their defaults."""
         return {k.name: str(self.values[k.name]) for k in KNOBS
                 if self.values[k.name] != k.default}
+
+
+# Work a single run may ask of a shared server, as (training series x epochs x time steps x
+# parameters): about three minutes on one core of these 2-core machines.
+MAX_WORK = 2e11
+
+
+def training_budget(config: AppConfig, params: int) -> str | None:
+    """None if a run with these settings fits the server's budget, else what to lower."""
+    v = config.values
+    work = v["n_series"] * v["epochs"] * v["seq_len"] * params
+    if work <= MAX_WORK:
+        return None
+    return (f"This run is too big for a shared server: {v['n_series']} series x {v['epochs']} "
+            f"epochs x {v['seq_len']} steps x {params:,} parameters = {work:.2g}, and the "
+            f"limit is {MAX_WORK:.2g}. Lower the epochs, series, sequence length or units.")
 
 
 def defaults() -> dict[str, Any]:

@@ -28,13 +28,15 @@ def probe(model: nn.Module, tr: Trace, x: torch.Tensor) -> dict[str, Observed]:
     """Forward `x` through `model` once; return each traced layer's real outputs by name.
 
     The model's mode (train/eval) is respected; hooks are removed even if the pass fails.
+    A module called several times keeps its last call: EncDec-AD's conditional decoder at
+    inference runs its LSTM one step at a time, so its `full_output` is then the last step's.
     """
     caught: dict[str, dict[str, object]] = {r.name: {} for r in tr.layers}
     handles = []
 
     def keep(name: str, slot: str):
         def hook(_module, _inputs, output):
-            caught[name].setdefault(slot, output)  # first call only (loops call again)
+            caught[name][slot] = output  # the last call: a loop's inner calls come first
         return hook
 
     try:

@@ -338,6 +338,7 @@ BUILDERS = {
 
 
 def _notes(spec: ModelSpec, latent: LayerRecord, n_in: int) -> tuple[str, ...]:
+    """What a learner should know about this model beyond its shapes."""
     notes = []
     if latent.numbers_per_example >= n_in:
         notes.append(
@@ -347,9 +348,8 @@ def _notes(spec: ModelSpec, latent: LayerRecord, n_in: int) -> tuple[str, ...]:
     if spec.activation == "relu":
         notes.append("ReLU inside an LSTM is unbounded: the cell state can grow without limit "
                      "and training can diverge (Keras's default is tanh).")
-    if spec.arch != "embedding":
-        notes.append("Keras counts fewer parameters than PyTorch: nn.LSTM has two bias vectors "
-                     "(b_ih and b_hh) per gate, Keras one, so 4 x units more per LSTM.")
+    notes.append("Keras counts fewer parameters than PyTorch: nn.LSTM has two bias vectors "
+                 "(b_ih and b_hh) per gate, Keras one, so 4 x units more per LSTM.")
     return tuple(notes)
 
 

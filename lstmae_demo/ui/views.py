@@ -1,0 +1,129 @@
+"""Reusable page sections: each reads plain core objects and draws them with streamlit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from .. import codegen, pitfalls
+from ..config import AppConfig
+from ..explain import bottleneck_sentence, verdict
+from ..plots import architecture_figure, bottleneck_figure
+from ..spec import ARCH_SOURCES, ARCH_TITLES, ARCHS, ModelSpec
+from ..trace import Trace, trace
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + ")"
+
+
+def spec_for(config: AppConfig, arch: str) -> ModelSpec:
+    """The sidebar's sizes applied to another architecture (embedding keeps F = 1)."""
+    spec = config.spec
+    n_features = 1 if arch == "embedding" else config.values["n_features"]
+    return dataclasses.replace(spec, arch=arch, n_features=n_features)
+
+
+def _open_architecture(arch: str) -> None:
+    st.session_state["arch"] = arch  # a callback: runs before the sidebar widget is drawn
+
+
+def architecture_overview(config: AppConfig) -> None:
+    """One card per architecture: is it valid, where is the bottleneck, how big is it."""
+    columns = st.columns(len(ARCHS))
+    for column, arch in zip(columns, ARCHS, strict=True):
+        tr = trace(spec_for(config, arch), config.batch)
+        with column.container(border=True):
+            st.subheader(f"`{arch}`")
+            st.caption(ARCH_TITLES[arch])
+            st.metric("code per example", f"{tr.latent_per_example} numbers",
+                      delta=f"input: {tr.input_per_example}", delta_color="off")
+            st.markdown(verdict(tr))
+            st.caption(f"Parameters: {tr.params_torch:,} in PyTorch, {tr.params_keras:,} in "
+                       f"Keras. Source: {ARCH_SOURCES[arch]}.")
+            if st.button(f"Open {arch}", key=f"open_{arch}", on_click=_open_architecture,
+                         args=(arch,), width="stretch"):
+                st.switch_page("pages/architecture.py")
+
+
+def layer_table(tr: Trace) -> None:
+    """The tracer's records as a table, one row per layer."""
+    rows = []
+    for rec in tr.layers:
+        state = "" if rec.h_n is None else f"h_n {_shape(rec.h_n)}, c_n {_shape(rec.c_n)}"
+        rows.append({
+            "layer": rec.name + ("  ← code" if rec.name == tr.latent else ""),
+            "Keras": rec.keras,
+            "PyTorch": rec.torch,
+            "output shape": _shape(rec.output_shape),
+            "axes": "(" + ", ".join(rec.axes) + ")",
+            "kind of tensor": "sequence" if rec.is_sequence else "vector per example",
+            "Keras shape": _shape(rec.keras_shape),
+            "params (Keras)": rec.params_keras,
+            "params (PyTorch)": rec.params_torch,
+            "LSTM state": state,
+            "what it does to the shape": rec.what,
+        })
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"what it does to the shape": st.column_config.TextColumn(
+                     width="large")})
+
+
+def summary_metrics(tr: Trace) -> None:
+    """Four headline numbers for the chosen model."""
+    a, b, c, d = st.columns(4)
+    a.metric("input per example", f"{tr.input_per_example}", help=_shape(tr.input_shape))
+    b.metric("code per example", f"{tr.latent_per_example}",
+             help=f"latent shape {_shape(tr.latent_shape)}")
+    c.metric("parameters (PyTorch)", f"{tr.params_torch:,}")
+    d.metric("parameters (Keras)", f"{tr.params_keras:,}",
+             delta=f"{tr.params_keras - tr.params_torch:,}", delta_color="off")
+
+
+def diagram(tr: Trace) -> None:
+    """The left-to-right architecture diagram."""
+    st.plotly_chart(architecture_figure(tr), width="stretch", key="arch_diagram",
+                    config={"displayModeBar": False})
+    st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "
+               "one vector (or state) per example. The thick arrow leaves the code.")
+
+
+def bottleneck_meter(tr: Trace) -> None:
+    """How many numbers per example each layer passes on, against the input."""
+    if tr.has_bottleneck:
+        st.success(bottleneck_sentence(tr))
+    else:
+        st.warning(bottleneck_sentence(tr))
+    st.plotly_chart(bottleneck_figure(tr), width="stretch", key="bottleneck_meter",
+                    config={"displayModeBar": False})
+
+
+def code_tabs(spec: ModelSpec) -> None:
+    """Copyable PyTorch and Keras source of exactly this model."""
+    torch_tab, keras_tab = st.tabs(["PyTorch", "Keras 3"])
+    with torch_tab:
+        st.code(codegen.pytorch_source(spec), language="python")
+    with keras_tab:
+        st.code(codegen.keras_source(spec), language="python")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _pitfall(key: str) -> pitfalls.PitfallResult:
+    return pitfalls.run_pitfall(key)
+
+
+def pitfall_section(arch: str) -> None:
+    """Each pitfall of this reference, run for real: the framework's error, why, the fix."""
+    for key in pitfalls.pitfalls_for(arch):
+        result = _pitfall(key)
+        with st.expander(result.title):
+            st.code(result.code, language="python")
+            if result.outcome == "error":
+                st.error(result.message)
+            else:
+                st.warning(result.message)
+            st.markdown(result.explanation)
+            st.markdown("**The fix**")
+            st.code(result.fix_code, language="python")
+            st.success(result.fix_result)

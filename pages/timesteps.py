@@ -1,0 +1,60 @@
+"""Time steps: which outputs each layer produces at step t, and which ones the next one gets."""
+
+import streamlit as st
+import torch
+
+from lstmae_demo.models import build_model
+from lstmae_demo.plots import reconstruction_figure, states_heatmap
+from lstmae_demo.probe import probe
+from lstmae_demo.timesteps import step_views
+from lstmae_demo.trace import trace
+from lstmae_demo.ui.cache import sine_data
+from lstmae_demo.ui.sidebar import current, show_url_notes
+from lstmae_demo.ui.training import trained_model
+
+show_url_notes()
+config = current()
+spec = config.spec
+st.title("Time steps")
+st.caption("Step through one validation series: what every layer computes at step t, and "
+           "what the next layer actually receives.")
+
+trained = trained_model(spec)
+options = ["untrained (random weights)", "trained on the Train page"]
+choice = st.radio("Model", options, horizontal=True, key="ts_model",
+                  index=1 if trained is not None else 0,
+                  help="Train this exact model on the Train page to compare.")
+if choice == options[1] and trained is None:
+    st.info("No trained model for these settings yet: train one on the Train page. "
+            "Showing random weights.")
+model = trained if choice == options[1] and trained is not None else build_model(
+    spec, seed=config.values["seed"])
+model.eval()
+
+data = sine_data(config.sine)
+left, right = st.columns([1, 3])
+series = left.number_input("Validation series", 1, min(16, len(data.val)), 1, key="ts_series")
+t = right.slider("Time step t", 1, spec.seq_len, spec.seq_len, key="ts_step")
+x = torch.from_numpy(data.val[series - 1 : series])  # (1, T, F)
+
+tr = trace(spec, batch=1)
+observed = probe(model, tr, x)
+with torch.no_grad():
+    recon = model.reconstruct(x).numpy()
+st.plotly_chart(reconstruction_figure(x.numpy(), recon, title=f"series {series}"),
+                width="stretch", key="ts_series_plot")
+
+for view in step_views(tr, observed, t - 1):
+    with st.container(border=True):
+        text, chart = st.columns([1, 2])
+        text.subheader(view.name)
+        text.markdown(f"**At step {t}:** {view.produces}")
+        received = ("receives this step's numbers" if view.sent_at_t
+                    else "receives nothing from this step")
+        text.markdown(f"**Passes on:** {view.passes_on} — the next layer {received}.")
+        if view.over_time is not None and view.over_time.shape[1] > 1:
+            chart.plotly_chart(states_heatmap(view.over_time, f"{view.name}: values over time",
+                                              step=t - 1),
+                               width="stretch", key=f"ts_heat_{view.name}")
+        elif view.values is not None:
+            chart.write(f"value at step {t}: " + ", ".join(f"{v:.3f}" for v in view.values))
