@@ -36,6 +36,11 @@ class ActLSTM(nn.Module):
             h = x.new_zeros(batch, self.hidden_size)
             c = x.new_zeros(batch, self.hidden_size)
         else:
+            expected = (1, batch, self.hidden_size)
+            for name, part in zip(("hidden[0]", "hidden[1]"), state, strict=True):
+                if tuple(part.shape) != expected:  # nn.LSTM's own check, in its words
+                    raise RuntimeError(f"Expected {name} size {expected}, got "
+                                       f"{list(part.shape)}")
             h, c = state[0][0], state[1][0]  # (1, B, U) -> (B, U)
         # All input projections at once: (B, T, 4U); only the recurrent part is per step.
         x_proj = x @ self.weight_ih_l0.T + self.bias_ih_l0 + self.bias_hh_l0

@@ -28,8 +28,8 @@ def _glyph(fig: go.Figure, x: float, y: float, sequence: bool, color: str, steps
             dx, dy = 0.05 * k, 0.05 * k
             fig.add_shape(type="rect", x0=x - 0.12 + dx, x1=x + 0.02 + dx, y0=y - 0.22 + dy,
                           y1=y + 0.14 + dy, line=dict(color=color, width=2), fillcolor="white")
-        fig.add_annotation(x=x + 0.02, y=y - 0.02, text=f"x{steps}", showarrow=False,
-                           font=dict(size=12, color=color))
+        fig.add_annotation(x=x + 0.3, y=y, text=f"x{steps}", showarrow=False,
+                           font=dict(size=13, color=color), xanchor="left")
     else:
         fig.add_shape(type="rect", x0=x - 0.03, x1=x + 0.03, y0=y - 0.22, y1=y + 0.22,
                       line=dict(color=color, width=2), fillcolor=color)
@@ -65,9 +65,9 @@ def architecture_figure(tr: Trace) -> go.Figure:
                            arrowwidth=5 if is_latent else 2.5, arrowcolor=color, text="")
         _glyph(fig, (x0 + x1) / 2, 0.62, rec.is_sequence, color, tr.spec.seq_len)
         label = "x".join(str(n) for n in rec.output_shape)
-        fig.add_annotation(x=(x0 + x1) / 2, y=-0.35, showarrow=False,
-                           text=f"({label})<br><i>{', '.join(rec.axes)}</i>",
-                           font=dict(size=12, color=color))
+        fig.add_annotation(x=(x0 + x1) / 2, y=-0.38, showarrow=False,
+                           text=f"<b>({label})</b><br><i>{', '.join(rec.axes)}</i>",
+                           font=dict(size=13, color=color))
         if is_latent:
             verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
             fig.add_annotation(
@@ -77,7 +77,7 @@ def architecture_figure(tr: Trace) -> go.Figure:
             )
     fig.update_xaxes(visible=False, range=[-0.8, (len(layers) - 1) * gap + 0.8])
     fig.update_yaxes(visible=False, range=[-0.85, 1.3], scaleanchor=None)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10),
+    fig.update_layout(height=330, margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False)
     return fig
 
@@ -93,7 +93,8 @@ def bottleneck_figure(tr: Trace) -> go.Figure:
     fig.add_hline(y=tr.input_per_example, line_dash="dash", line_color=INK,
                   annotation_text=f"input: {tr.input_per_example}",
                   annotation_position="top left")
-    fig.update_yaxes(type="log", title="numbers per example")
+    top = math.log10(max(max(values), tr.input_per_example)) + 0.6
+    fig.update_yaxes(type="log", title="numbers per example", range=[0, top])
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       plot_bgcolor="white")
     return fig

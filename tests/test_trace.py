@@ -156,6 +156,17 @@ def test_act_lstm_with_tanh_is_nn_lstm() -> None:
         assert torch.allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.parametrize("bad", [(4, 7), (4, 1, 7), (1, 1, 7)])
+def test_act_lstm_rejects_a_misshapen_state_like_nn_lstm(bad: tuple[int, ...]) -> None:
+    x, ours = torch.randn(4, 5, 3), ActLSTM(3, 7, activation="relu")
+    state = (torch.zeros(bad), torch.zeros(bad))
+    with pytest.raises(RuntimeError) as theirs:
+        nn.LSTM(3, 7, batch_first=True)(x, state)
+    with pytest.raises(RuntimeError, match="Expected hidden\\[0\\] size \\(1, 4, 7\\)"):
+        ours(x, state)
+    assert theirs.value  # nn.LSTM refuses it too (its wording differs for 2-D states)
+
+
 def test_to_dict_is_json_ready() -> None:
     import json
 

@@ -31,43 +31,49 @@ def _open_architecture(arch: str) -> None:
 
 def architecture_overview(config: AppConfig) -> None:
     """One card per architecture: is it valid, where is the bottleneck, how big is it."""
-    columns = st.columns(len(ARCHS))
-    for column, arch in zip(columns, ARCHS, strict=True):
+    columns = st.columns(2)
+    for i, arch in enumerate(ARCHS):
         tr = trace(spec_for(config, arch), config.batch)
-        with column.container(border=True):
-            st.subheader(f"`{arch}`")
-            st.caption(ARCH_TITLES[arch])
-            st.metric("code per example", f"{tr.latent_per_example} numbers",
-                      delta=f"input: {tr.input_per_example}", delta_color="off")
+        with columns[i % 2].container(border=True):
+            st.markdown(f"#### `{arch}` — {ARCH_TITLES[arch]}")
+            left, right = st.columns(2)
+            left.metric("numbers in the code", tr.latent_per_example,
+                        help=f"latent shape {_shape(tr.latent_shape)} for a batch of "
+                             f"{tr.batch}")
+            right.metric("numbers in the input", tr.input_per_example)
             st.markdown(verdict(tr))
             st.caption(f"Parameters: {tr.params_torch:,} in PyTorch, {tr.params_keras:,} in "
                        f"Keras. Source: {ARCH_SOURCES[arch]}.")
-            if st.button(f"Open {arch}", key=f"open_{arch}", on_click=_open_architecture,
-                         args=(arch,), width="stretch"):
+            if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
+                         on_click=_open_architecture, args=(arch,)):
                 st.switch_page("pages/architecture.py")
 
 
 def layer_table(tr: Trace) -> None:
-    """The tracer's records as a table, one row per layer."""
+    """The tracer's records as a table, one row per layer, then what each does to the shape."""
     rows = []
     for rec in tr.layers:
         state = "" if rec.h_n is None else f"h_n {_shape(rec.h_n)}, c_n {_shape(rec.c_n)}"
         rows.append({
             "layer": rec.name + ("  ← code" if rec.name == tr.latent else ""),
-            "Keras": rec.keras,
-            "PyTorch": rec.torch,
             "output shape": _shape(rec.output_shape),
             "axes": "(" + ", ".join(rec.axes) + ")",
-            "kind of tensor": "sequence" if rec.is_sequence else "vector per example",
+            "tensor": "sequence" if rec.is_sequence else "per example",
+            "Keras": rec.keras,
             "Keras shape": _shape(rec.keras_shape),
             "params (Keras)": rec.params_keras,
+            "PyTorch": rec.torch,
             "params (PyTorch)": rec.params_torch,
             "LSTM state": state,
-            "what it does to the shape": rec.what,
         })
-    st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"what it does to the shape": st.column_config.TextColumn(
-                     width="large")})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    previous = None
+    lines = []
+    for rec in tr.layers:
+        arrow = f"{_shape(previous)} → " if previous is not None else ""
+        lines.append(f"- **{rec.name}** {arrow}{_shape(rec.output_shape)}: {rec.what}")
+        previous = rec.output_shape
+    st.markdown("\n".join(lines))
 
 
 def summary_metrics(tr: Trace) -> None:

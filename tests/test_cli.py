@@ -1,0 +1,103 @@
+"""The CLI contract that scripts and benchmarks rely on, checked through a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstmae_demo.__main__ import main
+from lstmae_demo.models import build_model, count_params
+from lstmae_demo.spec import ARCHS, ModelSpec
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "lstmae_demo", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_archs_json_lists_the_four_presets() -> None:
+    out = cli("archs", "--json")
+    assert out.returncode == 0, out.stderr
+    assert [a["name"] for a in json.loads(out.stdout)] == list(ARCHS)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--arch", "repeatvector", "--batch", "3", "--seq-len", "9", "--units", "100",
+         "--activation", "relu"],
+        ["--arch", "hidden_n", "--batch", "2", "--features", "3", "--units", "8"],
+        ["--arch", "embedding", "--seq-len", "7", "--units", "5", "--bins", "11"],
+        ["--arch", "encdec_ad", "--batch", "4", "--features", "2", "--decoder",
+         "unconditioned"],
+    ],
+)
+def test_shapes_json_matches_a_real_forward_pass(flags: list[str]) -> None:
+    out = cli("shapes", *flags, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    for key in ("arch", "input_shape", "layers", "output_shape", "latent_shape",
+                "params_torch", "params_keras"):
+        assert key in data
+    for layer in data["layers"]:
+        assert {"name", "kind", "output_shape", "axes", "params_torch",
+                "params_keras"} <= set(layer)
+    spec = ModelSpec.from_dict(data["spec"])
+    model = build_model(spec)
+    x = torch.rand(*data["input_shape"]) * 2 - 1
+    assert list(model(x).shape) == data["output_shape"]
+    assert count_params(model) == data["params_torch"]
+    assert list(model.encode(x).shape) == [data["input_shape"][0], data["latent_per_example"]]
+
+
+def test_shapes_without_json_prints_a_table() -> None:
+    out = cli("shapes", "--arch", "hidden_n", "--seq-len", "140", "--units", "128")
+    assert out.returncode == 0
+    assert "990,465" in out.stdout and "<- code" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["shapes", "--arch", "transformer"], "invalid choice"),
+        (["shapes", "--arch", "repeatvector", "--units", "0"], "units must be between"),
+        (["shapes", "--arch", "embedding", "--features", "2"], "n_features = 1"),
+        (["shapes", "--arch", "repeatvector", "--batch", "0"], "--batch must be"),
+        (["train", "--arch", "repeatvector", "--epochs", "0"], "epochs"),
+        (["train", "--arch", "repeatvector", "--n-series", "0"], "n_series"),
+        (["code", "--arch", "repeatvector", "--framework", "jax"], "invalid choice"),
+        (["shapes", "--arch", "repeatvector", "--units", "ten"], "invalid int value"),
+    ],
+)
+def test_invalid_arguments_exit_2_with_one_line(args: list[str], says: str, capsys) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+
+
+def test_train_json_reports_the_contracted_fields() -> None:
+    out = cli("train", "--arch", "encdec_ad", "--n-series", "32", "--epochs", "2",
+              "--batch", "16", "--seq-len", "12", "--units", "8", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for key in ("epochs", "seconds", "train_loss", "val_mse", "sequences_per_second"):
+        assert key in result
+    assert result["epochs"] == 2 and result["sequences_per_second"] > 0
+    assert "epoch 2/2" in out.stderr  # the progress bar goes to stderr, not stdout
+
+
+@pytest.mark.parametrize("framework", ["pytorch", "keras"])
+def test_code_prints_source_that_compiles(framework: str) -> None:
+    out = cli("code", "--arch", "hidden_n", "--framework", framework)
+    assert out.returncode == 0
+    compile(out.stdout, f"<{framework}>", "exec")
+    assert "def build(" in out.stdout
