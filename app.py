@@ -1,4 +1,10 @@
-"""LSTM Autoencoder Explorer: the page registry and the sidebar shared by every page."""
+"""LSTM Autoencoder Explorer: the page registry and the sidebar shared by every page.
+
+The page scripts live in app_pages/, not pages/: Streamlit 1.67 treats a folder named pages/
+next to the entry script as an old-style multipage app until the first st.navigation call,
+so a fresh server whose first visitor opens a shared link to a sub-page would run that page
+alone, without this sidebar (seen in a browser, and in every AppTest run).
+"""
 
 import streamlit as st
 
@@ -10,10 +16,10 @@ st.set_page_config(
 )
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-    st.Page("pages/train.py", title="Train", icon=":material/monitoring:"),
-    st.Page("pages/timesteps.py", title="Time steps", icon=":material/timer:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
+    st.Page("app_pages/timesteps.py", title="Time steps", icon=":material/timer:"),
 ]
 page = st.navigation(pages)
 config = sidebar()

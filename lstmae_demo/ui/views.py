@@ -46,7 +46,7 @@ def architecture_overview(config: AppConfig) -> None:
                        f"Keras. Source: {ARCH_SOURCES[arch]}.")
             if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
                          on_click=_open_architecture, args=(arch,)):
-                st.switch_page("pages/architecture.py")
+                st.switch_page("app_pages/architecture.py")
 
 
 def layer_table(tr: Trace) -> None:

@@ -1,0 +1,132 @@
+"""AppTest: every page renders at defaults and other settings; the URL round-trips; training."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lstmae_demo.spec import ARCHS, preset
+from lstmae_demo.trace import trace
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["app_pages/home.py", "app_pages/architecture.py", "app_pages/train.py", "app_pages/timesteps.py"]
+
+
+def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table_rows(at: AppTest) -> list[dict]:
+    """The layer table of the Architecture page, as records."""
+    frame = at.dataframe[0].value
+    return frame.to_dict("records")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_at_defaults(page: str) -> None:
+    at = open_app(page=page)
+    assert at.title, f"{page} has no title"
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_every_architecture(arch: str, page: str) -> None:
+    params = {"arch": arch, "seq_len": "12", "units": "6", "activation": "relu"}
+    if arch != "embedding":
+        params["n_features"] = "2"
+    open_app(params, page)
+
+
+def test_changing_the_preset_changes_the_table() -> None:
+    at = open_app(page="app_pages/architecture.py")
+    before = table_rows(at)
+    expected = [r.name for r in trace(preset("repeatvector")).layers]
+    assert [r["layer"].split("  ")[0] for r in before] == expected
+    at.selectbox(key="arch").set_value("hidden_n").run()
+    after = table_rows(at)
+    assert after != before
+    assert [r["layer"].split("  ")[0] for r in after] == [
+        "input", "encoder LSTM 1", "encoder LSTM 2", "RepeatVector", "decoder LSTM 1",
+        "decoder LSTM 2", "output Linear"]
+    assert at.query_params["arch"] == "hidden_n"
+
+
+def test_knob_change_updates_shapes_and_url() -> None:
+    at = open_app(page="app_pages/architecture.py")
+    at.number_input(key="units").set_value(48).run()
+    rows = table_rows(at)
+    encoder = next(r for r in rows if r["layer"].startswith("encoder LSTM"))
+    assert encoder["output shape"] == "(32, 48)"
+    assert at.query_params["units"] == "48"
+
+
+def test_shared_url_restores_the_same_state() -> None:
+    params = {"arch": "encdec_ad", "units": "20", "seq_len": "30", "decoder": "unconditioned",
+              "noise": "0.05", "epochs": "7", "lr": "0.003"}
+    at = open_app(params, "app_pages/architecture.py")
+    for key, value in params.items():
+        assert str(at.session_state[key]) == value
+    assert not at.warning or all("not valid" not in w.value for w in at.warning)
+    rows = table_rows(at)
+    assert next(r for r in rows if r["layer"] == "decoder LSTM")["output shape"] == "(32, 30, 20)"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"units": "99999"}, "units"), ({"arch": "gru"}, "arch"), ({"seq_len": "abc"}, "seq_len"),
+     ({"lr": "7"}, "lr"), ({"noise": "-1"}, "noise")],
+)
+def test_bad_url_values_fall_back_with_a_visible_note(params: dict, field: str) -> None:
+    at = open_app(params, "app_pages/architecture.py")
+    defaults = open_app(page="app_pages/architecture.py")
+    assert at.session_state[field] == defaults.session_state[field]
+    notes = " ".join(w.value for w in at.warning)
+    assert "not valid" in notes and field in notes
+
+
+def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
+    at = open_app({"epochs": "2", "n_series": "32", "seq_len": "16"}, "app_pages/train.py")
+    at.button(key="train_button").click().run()
+    run = at.session_state["_training_run"]
+    assert run.job.wait(timeout=60)
+    at.run()  # the page after the run (the fragment's timer never fires under AppTest)
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    specs = [json.loads(c.proto.spec) for c in charts]
+    losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
+    assert [len(t["y"]) for t in losses["data"]] == [2, 2]  # train and validation, 2 epochs
+    recon = [s for s in specs if any(t.get("name") == "reconstruction" for t in s["data"])]
+    assert recon, "no reconstruction chart"
+    assert any("Done" in s.value for s in at.success)
+    labels = [d.label for d in at.get("download_button")]
+    assert labels == ["Losses (CSV)", "Weights (state_dict)", "Spec (JSON)"]
+
+
+def test_changing_the_model_stops_a_running_job() -> None:
+    at = open_app({"epochs": "300", "n_series": "64"}, "app_pages/train.py")
+    at.button(key="train_button").click().run()
+    job = at.session_state["_training_run"].job
+    time.sleep(0.5)
+    at.number_input(key="units").set_value(16).run()
+    assert job.wait(timeout=10)
+    assert job.snapshot().finished.reason == "cancelled"
+    assert any("settings changed" in i.value for i in at.info)
+
+
+def test_a_run_over_the_server_budget_is_refused_with_the_limit() -> None:
+    at = open_app({"epochs": "300", "n_series": "2048", "seq_len": "200", "units": "256"},
+                  "app_pages/train.py")
+    assert at.button(key="train_button").disabled
+    assert any("limit is" in e.value for e in at.error)
