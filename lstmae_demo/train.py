@@ -226,6 +226,7 @@ def train(model: nn.Module, train_x: np.ndarray, val_x: np.ndarray, cfg: TrainCo
 
     Settings and data are checked now (raising TrainConfigError or ValueError); training
     starts at the first next(). Set `cancel` to stop: it is checked before every step.
+    However the run ends, the model is left in eval mode and torch's thread count restored.
     """
     validate_train(cfg)
     train_t = _as_tensor("train_x", train_x, model)  # converted once, never per step
@@ -243,6 +244,7 @@ def _run(model: nn.Module, train_t: torch.Tensor, val_t: torch.Tensor, cfg: Trai
     try:
         yield from _loop(model, train_t, val_t, cfg, cancel)
     finally:
+        model.eval()  # hand it on ready for inference (encdec_ad then decodes free-running)
         if cfg.threads is not None:
             torch.set_num_threads(previous_threads)
 

@@ -283,7 +283,19 @@ def test_encdec_ad_is_validated_free_running_in_eval_mode():
     assert last.val_mse == pytest.approx(F.mse_loss(free, val).item(), rel=1e-5)
     assert last.val_loss == pytest.approx(last.val_mse, rel=1e-5)  # its loss is MSE
     assert abs(F.mse_loss(forced, val).item() - last.val_mse) > 1e-4
-    assert model.training  # the trainer leaves the model as it trains
+
+
+def test_model_is_left_in_eval_mode_however_the_run_ends():
+    model = small("encdec_ad")
+    fit(model, TRAIN_X, VAL_X, TrainConfig(epochs=1))
+    assert not model.training  # reconstruct() now decodes free-running, as at inference
+    model.train()
+    gen = train(model, TRAIN_X, VAL_X, TrainConfig(epochs=5))
+    next(gen)
+    next(gen)
+    assert model.training
+    gen.close()
+    assert not model.training
 
 
 def test_embedding_val_loss_is_cross_entropy_and_val_mse_is_values():
