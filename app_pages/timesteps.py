@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 from lstmae_demo.models import build_model
-from lstmae_demo.plots import reconstruction_figure, states_heatmap
+from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
 from lstmae_demo.probe import probe
 from lstmae_demo.timesteps import step_views
 from lstmae_demo.trace import trace
@@ -41,8 +41,15 @@ tr = trace(spec, batch=1)
 observed = probe(model, tr, x)
 with torch.no_grad():
     recon = model.reconstruct(x).numpy()
-st.plotly_chart(reconstruction_figure(x.numpy(), recon, title=f"series {series}"),
-                width="stretch", key="ts_series_plot")
+st.subheader("What each layer hands on, step by step")
+st.plotly_chart(flow_figure(tr, step=t), width="stretch", key="ts_flow",
+                config={"displayModeBar": False})
+st.caption("Blue: this step's output goes to the next layer. Grey: computed, then thrown "
+           "away (only the last step leaves). Light blue: the same code vector copied to every "
+           "step. Red: only the final state leaves.")
+figure = reconstruction_figure(x.numpy(), recon)
+figure.add_vline(x=t, line_color="#5f6368", line_dash="dot")
+st.plotly_chart(figure, width="stretch", key="ts_series_plot")
 
 for view in step_views(tr, observed, t - 1):
     with st.container(border=True):
@@ -54,7 +61,7 @@ for view in step_views(tr, observed, t - 1):
         text.markdown(f"**Passes on:** {view.passes_on} — the next layer {received}.")
         if view.over_time is not None and view.over_time.shape[1] > 1:
             chart.plotly_chart(states_heatmap(view.over_time, f"{view.name}: values over time",
-                                              step=t - 1),
+                                              step=t),
                                width="stretch", key=f"ts_heat_{view.name}")
         elif view.values is not None:
             chart.write(f"value at step {t}: " + ", ".join(f"{v:.3f}" for v in view.values))

@@ -104,10 +104,11 @@ def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True
                 total_epochs: int | None = None) -> go.Figure:
     """Training and validation loss per epoch."""
     epochs = list(range(1, len(train) + 1))
+    mode = "lines+markers" if len(epochs) <= 40 else "lines"
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=list(train), mode="lines+markers", name="train loss",
+    fig.add_trace(go.Scatter(x=epochs, y=list(train), mode=mode, name="train loss",
                              line=dict(color=SEQUENCE_COLOR, width=3)))
-    fig.add_trace(go.Scatter(x=epochs[: len(val)], y=list(val), mode="lines+markers",
+    fig.add_trace(go.Scatter(x=epochs[: len(val)], y=list(val), mode=mode,
                              name="validation loss",
                              line=dict(color=VECTOR_COLOR, width=3, dash="dot")))
     fig.update_xaxes(title="epoch", range=[0.5, max(total_epochs or 1, len(epochs)) + 0.5])
@@ -130,7 +131,7 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
 
     fig = make_subplots(rows=rows, cols=cols, shared_yaxes=True,
                         subplot_titles=[f"series {i + 1}" for i in range(n)])
-    steps = np.arange(originals.shape[1])
+    steps = np.arange(1, originals.shape[1] + 1)  # time steps counted from 1, as on the pages
     for i in range(n):
         r, c = divmod(i, cols)
         for f in range(min(originals.shape[2], 4)):
@@ -145,19 +146,66 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
                                          line=dict(color=VECTOR_COLOR, width=3, dash="dash")),
                               row=r + 1, col=c + 1)
     fig.update_yaxes(range=[-1.15, 1.15])
-    fig.update_layout(height=260 * rows, margin=dict(l=10, r=10, t=50, b=10), font=FONT,
-                      title=title, legend=dict(orientation="h", y=1.15), plot_bgcolor="white")
+    fig.update_layout(height=90 + 220 * rows, margin=dict(l=10, r=10, t=80, b=10), font=FONT,
+                      title=dict(text=title, y=0.98, yanchor="top"), plot_bgcolor="white",
+                      legend=dict(orientation="h", x=1, xanchor="right", y=1.0,
+                                  yanchor="bottom", yref="container"))
     return fig
 
 
 def states_heatmap(states: np.ndarray, title: str, step: int | None = None) -> go.Figure:
-    """Hidden states over time: states (T, U) shown as units x time; a line marks `step`."""
+    """Hidden states over time: states (T, U) shown as units x time; a line marks `step`.
+
+    Steps are counted from 1; units from 0 (as they are indexed in the tensor).
+    """
     fig = go.Figure(go.Heatmap(z=states.T, colorscale="RdBu", zmid=0,
                                colorbar=dict(title="value"),
-                               x=np.arange(states.shape[0]), y=np.arange(states.shape[1])))
+                               x=np.arange(1, states.shape[0] + 1), y=np.arange(states.shape[1])))
     if step is not None:
         fig.add_vline(x=step, line_color=INK, line_width=3)
     fig.update_xaxes(title="time step")
     fig.update_yaxes(title="unit")
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10), title=title, font=FONT)
+    return fig
+
+
+FLOW_STATES = (  # (label, colour) per code used by flow_figure
+    ("passed on", SEQUENCE_COLOR),
+    ("computed, then thrown away", "#d0d4da"),
+    ("kept inside (state only)", "#f3d4d1"),
+    ("passed on: the final state", VECTOR_COLOR),
+    ("copy of the one code vector", "#8ab4f8"),
+)
+
+
+def _flow_row(passes: str, steps: int) -> list[int]:
+    """Per time step, which FLOW_STATES code a layer's output has."""
+    if passes == "last":
+        return [1] * (steps - 1) + [0]
+    if passes == "state":
+        return [2] * (steps - 1) + [3]
+    if passes == "repeat":
+        return [4] * steps
+    return [0] * steps
+
+
+def flow_figure(tr: Trace, step: int | None = None) -> go.Figure:
+    """Layers x time steps: which step's output each layer hands to the next one."""
+    steps = tr.spec.seq_len
+    rows = [_flow_row(r.passes, steps) for r in tr.layers]
+    n = len(FLOW_STATES)
+    scale = []
+    for code, (_, colour) in enumerate(FLOW_STATES):
+        scale += [[code / n, colour], [(code + 1) / n, colour]]
+    labels = [[FLOW_STATES[c][0] for c in row] for row in rows]
+    fig = go.Figure(go.Heatmap(
+        z=rows, x=list(range(1, steps + 1)), y=[r.name for r in tr.layers], zmin=0, zmax=n,
+        colorscale=scale, showscale=False, xgap=1, ygap=3, customdata=labels,
+        hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>"))
+    if step is not None:
+        fig.add_vline(x=step, line_color=INK, line_width=3)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="time step")
+    fig.update_layout(height=70 + 42 * len(rows), margin=dict(l=10, r=10, t=20, b=10),
+                      font=FONT, plot_bgcolor="white")
     return fig

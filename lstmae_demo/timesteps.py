@@ -36,7 +36,7 @@ def _view(rec: LayerRecord, seen: Observed, t: int, last: int) -> StepView:
     if rec.kind == "LSTM":
         full = seen.full_output.detach().numpy()[0]  # (T, U)
         if rec.passes == "sequence":
-            return StepView(rec.name, f"output h_{t + 1} from x_{t + 1} and h_{t}",
+            return StepView(rec.name, f"output h_{t + 1}, from this step's input and h_{t}",
                             "every step", True, full[t], full)
         if rec.passes == "last":
             sent = t == last

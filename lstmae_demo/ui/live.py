@@ -59,7 +59,7 @@ def _summary(run: Run, view: JobView) -> None:
     """Final numbers and downloads of a finished run."""
     f = view.finished
     if view.error:
-        st.error(f"Training failed: {view.error}")
+        st.error(view.error)
         return
     if f.reason == "diverged":
         st.error(f"The loss diverged. {f.message}")

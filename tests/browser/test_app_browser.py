@@ -1,0 +1,145 @@
+"""A new user in a real browser: every page, a knob change, a live run, Stop, a shared URL."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+VIEWPORT = {"width": 1400, "height": 2400}  # tall: Streamlit scrolls inside the page
+
+
+@pytest.fixture
+def page(browser: Browser) -> Page:
+    """A fresh browser context per test: no cookies, no Streamlit session carried over."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context.new_page()
+    context.close()
+
+
+def open_page(page: Page, url: str, wait_for_app) -> None:
+    page.goto(url)
+    wait_for_app(page)
+
+
+def plot_points(page: Page, y_title: str) -> list[int]:
+    """The number of points of each trace of the Plotly chart whose y-axis is `y_title`."""
+    return page.evaluate(
+        """(title) => {
+            for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+                const t = gd.layout && gd.layout.yaxis && gd.layout.yaxis.title;
+                if (t && (t.text === title)) return gd.data.map(d => (d.y || []).length);
+            }
+            return null;
+        }""",
+        y_title,
+    )
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.25):
+    """Poll `predicate` until it returns something truthy; return it (or the last value)."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("", "LSTM Autoencoder Explorer"), ("architecture", "repeatvector"),
+     ("train", "Train"), ("timesteps", "Time steps")],
+)
+def test_every_page_opens(page: Page, app_url: str, wait_for_app, screenshot, path: str,
+                          title: str) -> None:
+    open_page(page, f"{app_url}/{path}", wait_for_app)
+    expect(page.get_by_role("heading", level=1).first).to_contain_text(title)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Units (U)")  # the full app
+    if path in ("architecture", "timesteps"):
+        expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first
+               ).to_be_visible()
+    screenshot(page, f"page-{path or 'home'}")
+
+
+def test_knob_change_updates_the_shapes(page: Page, app_url: str, wait_for_app,
+                                        screenshot) -> None:
+    open_page(page, f"{app_url}/architecture", wait_for_app)
+    expect(page.get_by_text("encoder LSTM (32, 50, 1) → (32, 32)")).to_be_visible()
+    units = page.get_by_role("spinbutton", name="Units (U)")
+    units.fill("48")
+    units.press("Enter")
+    expect(page.get_by_text("encoder LSTM (32, 50, 1) → (32, 48)")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"units=48"))
+    page.get_by_role("combobox", name=re.compile("Architecture")).click()
+    page.get_by_role("option", name=re.compile("^hidden_n")).click()
+    expect(page.get_by_text("encoder LSTM 2 (32, 50, 96) → (32, 48)")).to_be_visible()
+    wait_for_app(page)
+    screenshot(page, "architecture-hidden_n-units48")
+
+
+def test_a_short_run_grows_curves_and_draws_reconstructions(page: Page, app_url: str,
+                                                             wait_for_app, screenshot) -> None:
+    open_page(page, f"{app_url}/train?epochs=12&n_series=128", wait_for_app)
+    page.get_by_role("button", name="Train").click()
+    first = wait_until(lambda: (plot_points(page, "loss") or [0])[0] >= 1, timeout=20)
+    assert first, "no loss point appeared"
+    grown = wait_until(lambda: (plot_points(page, "loss") or [0])[0] >= 4, timeout=30)
+    assert grown, f"the curve did not grow: {plot_points(page, 'loss')}"
+    expect(page.get_by_text(re.compile(r"Reconstructions after epoch \d+"))).to_be_visible()
+    screenshot(page, "train-running")
+    expect(page.get_by_text(re.compile(r"Done: 12 epochs"))).to_be_visible(timeout=60_000)
+    assert plot_points(page, "loss") == [12, 12]
+    expect(page.get_by_role("button", name="Weights (state_dict)")).to_be_enabled()
+    screenshot(page, "train-done")
+
+
+def test_stop_takes_effect_and_keeps_the_curves(page: Page, app_url: str,
+                                                wait_for_app, screenshot) -> None:
+    open_page(page, f"{app_url}/train?epochs=300&n_series=256", wait_for_app)
+    page.get_by_role("button", name="Train").click()
+    assert wait_until(lambda: (plot_points(page, "loss") or [0])[0] >= 2, timeout=30)
+    page.get_by_role("button", name="Stop").click()
+    stopped = page.get_by_text(re.compile(r"Stopped after \d+ epoch"))
+    expect(stopped).to_be_visible(timeout=5_000)
+    kept = plot_points(page, "loss")[0]
+    assert kept >= 2
+    time.sleep(2)
+    assert plot_points(page, "loss")[0] == kept  # nothing trains on after Stop
+    screenshot(page, "train-stopped")
+
+
+def test_a_shared_url_opens_the_same_state(browser: Browser, page: Page, app_url: str,
+                                           wait_for_app) -> None:
+    open_page(page, f"{app_url}/architecture", wait_for_app)
+    page.get_by_role("combobox", name=re.compile("Architecture")).click()
+    page.get_by_role("option", name=re.compile("^encdec_ad")).click()
+    wait_for_app(page)
+    units = page.get_by_role("spinbutton", name="Units (U)")
+    units.fill("20")
+    units.press("Enter")
+    expect(page).to_have_url(re.compile(r"units=20"))
+    wait_for_app(page)
+    shared = page.url
+
+    other = browser.new_context(viewport=VIEWPORT)
+    try:
+        fresh = other.new_page()
+        open_page(fresh, shared, wait_for_app)
+        expect(fresh.get_by_role("heading", level=1).first).to_contain_text("encdec_ad")
+        expect(fresh.get_by_role("spinbutton", name="Units (U)")).to_have_value("20")
+        expect(fresh.get_by_text("decoder LSTM (1, 32, 20) → (32, 50, 20)")).to_be_visible()
+    finally:
+        other.close()
+
+
+def test_bad_url_values_fall_back_with_a_note(page: Page, app_url: str, wait_for_app,
+                                              screenshot) -> None:
+    open_page(page, f"{app_url}/architecture?units=99999&arch=gru", wait_for_app)
+    expect(page.get_by_text("Some values in the link were not valid")).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="Units (U)")).to_have_value("32")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    screenshot(page, "bad-url-note")
