@@ -147,9 +147,10 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
                               row=r + 1, col=c + 1)
     fig.update_yaxes(range=[-1.15, 1.15])
     fig.update_layout(height=90 + 220 * rows, margin=dict(l=10, r=10, t=80, b=10), font=FONT,
-                      title=dict(text=title, y=0.98, yanchor="top"), plot_bgcolor="white",
-                      legend=dict(orientation="h", x=1, xanchor="right", y=1.0,
-                                  yanchor="bottom", yref="container"))
+                      title=dict(text=title, y=0.99, yanchor="top", yref="container"),
+                      plot_bgcolor="white",
+                      legend=dict(orientation="h", x=1, xanchor="right", y=0.99,
+                                  yanchor="top", yref="container"))
     return fig
 
 

@@ -15,9 +15,11 @@ import numpy as np
 import streamlit as st
 import torch
 
+from ..config import AppConfig
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from .cache import sine_data
+from .sidebar import current
 from .training import Run, current_run
 
 POLL_SECONDS = 0.5
@@ -105,9 +107,11 @@ def _panel_body() -> None:
         return
     view = run.job.snapshot()
     _progress(view)
-    from ..config import AppConfig
-
-    _charts(run, view, AppConfig(dict(run.values) | {"batch": 32}).sine)
+    settings = AppConfig(dict(run.values) | {"batch": current().batch})
+    if view.done and settings.values != current().values:
+        st.caption(f"These curves are from your last run (`{run.spec.arch}`, other settings "
+                   "than the sidebar's now). Press Train to train the current settings.")
+    _charts(run, view, settings.sine)
     if view.done:
         _summary(run, view)
     if view.done and st.session_state.get("_was_running"):
