@@ -24,6 +24,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import valid_specs
 
 from lstmae_demo.codegen import keras_source, keras_weight_layers, pytorch_source
 from lstmae_demo.layers import bin_boundaries
@@ -221,16 +222,7 @@ def test_generated_source_is_ruff_clean(tmp_path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-specs = st.builds(
-    ModelSpec,
-    arch=st.sampled_from(ARCHS),
-    seq_len=st.integers(2, 7),
-    n_features=st.integers(1, 3),
-    units=st.integers(1, 6),
-    activation=st.sampled_from(ACTIVATIONS),
-    bins=st.integers(2, 12),
-    decoder=st.sampled_from(DECODERS),
-).map(lambda s: dataclasses.replace(s, n_features=1) if s.arch == "embedding" else s)
+specs = valid_specs(max_seq_len=7, max_features=3, max_units=6, max_bins=12)
 
 
 @settings(max_examples=25, deadline=None)

@@ -8,12 +8,13 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import valid_specs
 from torch import nn
 
 from lstmae_demo.layers import ActLSTM
 from lstmae_demo.models import build_model, count_params
 from lstmae_demo.probe import probe
-from lstmae_demo.spec import ACTIVATIONS, ARCHS, DECODERS, PUBLISHED, ModelSpec, preset
+from lstmae_demo.spec import ACTIVATIONS, ARCHS, PUBLISHED, ModelSpec, preset
 from lstmae_demo.trace import trace
 
 
@@ -83,16 +84,7 @@ def test_edge_configurations_match_forward_pass(spec: ModelSpec) -> None:
     check_against_forward_pass(spec, batch=2)
 
 
-specs = st.builds(
-    ModelSpec,
-    arch=st.sampled_from(ARCHS),
-    seq_len=st.integers(2, 12),
-    n_features=st.integers(1, 4),
-    units=st.integers(1, 12),
-    activation=st.sampled_from(ACTIVATIONS),
-    bins=st.integers(2, 20),
-    decoder=st.sampled_from(DECODERS),
-).map(lambda s: dataclasses.replace(s, n_features=1) if s.arch == "embedding" else s)
+specs = valid_specs()
 
 
 @settings(max_examples=60, deadline=None)
