@@ -39,45 +39,49 @@ def architecture_figure(tr: Trace) -> go.Figure:
     """Left-to-right diagram: a box per layer, arrows labelled with the tensor passed on.
 
     Sequences (batch, seq, ...) are drawn as a deck of cards, per-example vectors as one bar;
-    the latent's arrow is thick and labelled 'bottleneck' (or 'no bottleneck').
+    the latent's arrow is thick and labelled 'bottleneck' (or 'no bottleneck'). Shapes are
+    written under the arrows, below the boxes, so long labels never cover a box.
     """
     fig = go.Figure()
     layers = tr.layers
-    gap = 2.2
+    gap, half = 2.4, 0.64
     for i, rec in enumerate(layers):
         x = i * gap
         is_latent = rec.name == tr.latent
-        border = VECTOR_COLOR if is_latent else "#5f6368"
-        fig.add_shape(type="rect", x0=x - 0.62, x1=x + 0.62, y0=-0.55, y1=0.55,
-                      line=dict(color=border, width=3 if is_latent else 1.5),
+        fig.add_shape(type="rect", x0=x - half, x1=x + half, y0=-0.5, y1=0.5,
+                      line=dict(color=VECTOR_COLOR if is_latent else "#5f6368",
+                                width=3 if is_latent else 1.5),
                       fillcolor=LAYER_FILL, layer="below")
-        params = f"{rec.params_torch:,} params" if rec.params_torch else "no params"
-        fig.add_annotation(x=x, y=0.18, text=f"<b>{rec.name}</b>", showarrow=False, font=FONT)
-        fig.add_annotation(x=x, y=-0.2, text=f"{rec.kind}<br>{params}", showarrow=False,
-                           font=dict(size=12, color="#3c4043"))
+        name = rec.name.replace(" ", "<br>", 1) if len(rec.name) > 10 else rec.name
+        params = f"{rec.params_torch:,}<br>params" if rec.params_torch else "no<br>params"
+        fig.add_annotation(x=x, y=0.17, text=f"<b>{name}</b>", showarrow=False,
+                           font=dict(size=13, color=INK))
+        fig.add_annotation(x=x, y=-0.27, text=params, showarrow=False,
+                           font=dict(size=11, color="#3c4043"))
         if i == len(layers) - 1:
             continue
-        # The arrow carries this layer's output to the next layer.
-        x0, x1 = x + 0.65, x + gap - 0.65
+        x0, x1 = x + half + 0.04, x + gap - half - 0.04  # the arrow to the next layer
+        mid = (x0 + x1) / 2
         color = SEQUENCE_COLOR if rec.is_sequence else VECTOR_COLOR
         fig.add_annotation(x=x1, y=0, ax=x0, ay=0, xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=3, arrowsize=1.2,
                            arrowwidth=5 if is_latent else 2.5, arrowcolor=color, text="")
-        _glyph(fig, (x0 + x1) / 2, 0.62, rec.is_sequence, color, tr.spec.seq_len)
+        _glyph(fig, mid, 0.75, rec.is_sequence, color, tr.spec.seq_len)
         label = "x".join(str(n) for n in rec.output_shape)
-        fig.add_annotation(x=(x0 + x1) / 2, y=-0.38, showarrow=False,
-                           text=f"<b>({label})</b><br><i>{', '.join(rec.axes)}</i>",
+        fig.add_annotation(x=mid, y=-0.72, showarrow=False, text=f"<b>({label})</b>",
                            font=dict(size=13, color=color))
+        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=f"<i>{', '.join(rec.axes)}</i>",
+                           font=dict(size=11, color=color))
         if is_latent:
             verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
             fig.add_annotation(
-                x=(x0 + x1) / 2, y=1.12, showarrow=False,
+                x=mid, y=1.3, showarrow=False,
                 text=f"<b>{verdict}</b>: {rec.numbers_per_example} numbers/example",
                 font=dict(size=13, color=VECTOR_COLOR),
             )
-    fig.update_xaxes(visible=False, range=[-0.8, (len(layers) - 1) * gap + 0.8])
-    fig.update_yaxes(visible=False, range=[-0.85, 1.3], scaleanchor=None)
-    fig.update_layout(height=330, margin=dict(l=10, r=10, t=10, b=10),
+    fig.update_xaxes(visible=False, range=[-0.9, (len(layers) - 1) * gap + 0.9])
+    fig.update_yaxes(visible=False, range=[-1.15, 1.45])
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False)
     return fig
 
