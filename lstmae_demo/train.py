@@ -9,9 +9,13 @@ It never catches BaseException, so Streamlit's stop and rerun signals pass strai
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import math
 import numbers
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +30,13 @@ from .models import Autoencoder, count_params
 
 REASONS: tuple[str, ...] = ("completed", "target_reached", "cancelled", "diverged")
 EVAL_CHUNK = 512  # validation series per forward pass: bounds memory for long CSV data sets
+
+# glibc malloc: with its defaults every step's ~1-3 MB of LSTM workspace is handed back to the
+# OS and faulted in again (~30% of a step in page faults, measured in bench/RESULTS.md). Keep
+# blocks up to 32 MB on the heap and trim only when 128 MB are free at its top.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt() parameter numbers from <malloc.h>
+MALLOC_MMAP_THRESHOLD = 32 * 2**20
+MALLOC_TRIM_THRESHOLD = 128 * 2**20
 
 
 class TrainConfigError(ValueError):
@@ -236,8 +247,26 @@ def train(model: nn.Module, train_x: np.ndarray, val_x: np.ndarray, cfg: TrainCo
     return _run(model, train_t, val_t, cfg, cancel)
 
 
+@functools.cache
+def tune_allocator() -> bool:
+    """Once per process: stop glibc's malloc returning training memory to the OS every step.
+
+    Returns True if the settings took effect (Linux with glibc), False elsewhere.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.gnu_get_libc_version  # glibc only: musl's mallopt is a stub  # noqa: B018
+    except (OSError, AttributeError):
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+                and libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD))
+
+
 def _run(model: nn.Module, train_t: torch.Tensor, val_t: torch.Tensor, cfg: TrainConfig,
          cancel: threading.Event | None) -> Iterator[Started | Epoch | Finished]:
+    tune_allocator()
     previous_threads = torch.get_num_threads()
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)  # per run; restored below however the run ends
