@@ -21,6 +21,8 @@ st.markdown(
     f"batch {train_cfg.batch_size}, Adam lr {train_cfg.lr:g}, gradient clipping at "
     f"{train_cfg.clip_norm:g}. Change any of these in the sidebar."
 )
+for note in config.data_notes:
+    st.info(note)
 too_big = training_budget(config, tr.params_torch)
 run = current_run()
 running = run is not None and not run.job.snapshot().done

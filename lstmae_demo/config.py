@@ -117,6 +117,20 @@ class AppConfig:
         return min(low, cap), min(high, cap)
 
     @property
+    def data_notes(self) -> list[str]:
+        """What was adjusted to make the data settings usable, in words for the learner."""
+        v, notes = self.values, []
+        if v["freq_min"] > v["freq_max"]:
+            notes.append(f"The lowest frequency ({v['freq_min']:g}) is above the highest "
+                         f"({v['freq_max']:g}), so the two are swapped.")
+        cap = 0.4 * v["seq_len"]
+        if max(v["freq_min"], v["freq_max"]) > cap:
+            notes.append(f"With {v['seq_len']} steps a sine can have at most {cap:g} cycles "
+                         "per window and still be drawn by its samples (well below the Nyquist "
+                         f"limit of {v['seq_len'] / 2:g}), so higher frequencies are capped.")
+        return notes
+
+    @property
     def sine(self) -> SineConfig:
         v = self.values
         low, high = self.frequencies

@@ -130,3 +130,10 @@ def test_a_run_over_the_server_budget_is_refused_with_the_limit() -> None:
                   "app_pages/train.py")
     assert at.button(key="train_button").disabled
     assert any("limit is" in e.value for e in at.error)
+
+
+def test_swapped_frequencies_are_explained_not_hidden() -> None:
+    at = open_app({"freq_min": "4", "freq_max": "2", "seq_len": "8"}, "app_pages/train.py")
+    notes = " ".join(i.value for i in at.info)
+    assert "swapped" in notes and "capped" in notes
+    assert "frequencies 2–3.2 cycles per window" in at.markdown[0].value  # 0.4 x 8 steps
