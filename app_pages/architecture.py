@@ -26,10 +26,10 @@ views.layer_table(tr)
 st.header("Bottleneck meter")
 views.bottleneck_meter(tr)
 
-st.header("The code of exactly this model")
-views.code_tabs(spec)
-
 st.header("What goes wrong")
 st.caption("Each mistake below is run for real when you open this page; the message is the "
            "framework's own.")
 views.pitfall_section(spec.arch)
+
+st.header("The code of exactly this model")
+views.code_tabs(spec)

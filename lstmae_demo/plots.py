@@ -17,10 +17,6 @@ INK = "#111111"
 FONT = dict(size=15, color=INK)
 
 
-def _shape_text(shape: Sequence[int], axes: Sequence[str]) -> str:
-    return "(" + ", ".join(f"{a}={n}" for a, n in zip(axes, shape, strict=True)) + ")"
-
-
 def _glyph(fig: go.Figure, x: float, y: float, sequence: bool, color: str, steps: int) -> None:
     """A sequence as a deck of offset cards ('x T'), a vector as one tall bar."""
     if sequence:

@@ -109,9 +109,9 @@ def code_tabs(spec: ModelSpec) -> None:
     """Copyable PyTorch and Keras source of exactly this model."""
     torch_tab, keras_tab = st.tabs(["PyTorch", "Keras 3"])
     with torch_tab:
-        st.code(codegen.pytorch_source(spec), language="python")
+        st.code(codegen.pytorch_source(spec), language="python", height=480)
     with keras_tab:
-        st.code(codegen.keras_source(spec), language="python")
+        st.code(codegen.keras_source(spec), language="python", height=480)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -121,9 +121,9 @@ def _pitfall(key: str) -> pitfalls.PitfallResult:
 
 def pitfall_section(arch: str) -> None:
     """Each pitfall of this reference, run for real: the framework's error, why, the fix."""
-    for key in pitfalls.pitfalls_for(arch):
+    for i, key in enumerate(pitfalls.pitfalls_for(arch)):
         result = _pitfall(key)
-        with st.expander(result.title):
+        with st.expander(result.title, expanded=i == 0):
             st.code(result.code, language="python")
             if result.outcome == "error":
                 st.error(result.message)
