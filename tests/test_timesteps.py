@@ -1,0 +1,79 @@
+"""Time-step views and plain-language verdicts, checked against real activations and traces."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from lstmae_demo.explain import bottleneck_sentence, named_shape, verdict
+from lstmae_demo.models import build_model
+from lstmae_demo.probe import probe
+from lstmae_demo.spec import ARCHS, preset
+from lstmae_demo.timesteps import step_views
+from lstmae_demo.trace import trace
+
+
+def views_at(arch: str, t: int, seq_len: int = 9):
+    spec = dataclasses.replace(preset(arch), seq_len=seq_len, units=5)
+    tr = trace(spec, batch=1)
+    model = build_model(spec, seed=0).eval()
+    x = torch.rand(1, seq_len, 1) * 2 - 1
+    seen = probe(model, tr, x)
+    return {v.name: v for v in step_views(tr, seen, t)}, seen
+
+
+@pytest.mark.parametrize("t", [0, 4, 8])
+def test_last_output_only_is_sent_at_the_last_step(t: int) -> None:
+    views, seen = views_at("repeatvector", t)
+    encoder = views["encoder LSTM"]
+    assert encoder.passes_on == "last step only"
+    assert encoder.sent_at_t == (t == 8)
+    # The numbers shown for step t are that step's real LSTM output.
+    np.testing.assert_allclose(encoder.values, seen["encoder LSTM"].full_output[0, t].numpy())
+    assert views["decoder LSTM"].sent_at_t and views["decoder LSTM"].passes_on == "every step"
+
+
+def test_repeat_vector_shows_the_same_code_at_every_step() -> None:
+    views, seen = views_at("repeatvector", 8)
+    over_time = views["RepeatVector"].over_time  # (T, U)
+    np.testing.assert_array_equal(over_time, np.repeat(over_time[:1], 9, axis=0))
+    np.testing.assert_allclose(views["RepeatVector"].values, seen["encoder LSTM"].output[0])
+
+
+def test_state_hand_off_and_backwards_decoder() -> None:
+    views, seen = views_at("encdec_ad", 3)
+    assert views["encoder LSTM"].passes_on == "final state only"
+    assert not views["encoder LSTM"].sent_at_t
+    assert "backwards" in views["decoder LSTM"].produces
+    np.testing.assert_allclose(views["decoder LSTM"].values, seen["decoder LSTM"].output[0, 3])
+
+
+def test_quantized_ids_are_shown_as_tokens() -> None:
+    views, seen = views_at("embedding", 2)
+    token = int(seen["quantize"].output[0, 2])
+    assert views["quantize"].produces == f"token id {token}"
+
+
+def test_step_outside_the_sequence_is_refused() -> None:
+    spec = preset("repeatvector")
+    tr = trace(spec, 1)
+    with pytest.raises(ValueError, match="t must be between 0 and 49"):
+        step_views(tr, {}, 50)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_verdict_agrees_with_the_trace(arch: str) -> None:
+    for units in (8, 64):
+        tr = trace(dataclasses.replace(preset(arch), units=units))
+        sentence = bottleneck_sentence(tr)
+        assert sentence.startswith("Bottleneck" if tr.has_bottleneck else "No bottleneck")
+        assert f"{tr.latent_per_example} numbers per example" in sentence
+        assert f"{tr.input_per_example} in the input" in sentence
+        assert sentence in verdict(tr)
+
+
+def test_named_shape() -> None:
+    assert named_shape((32, 16), ("batch", "units")) == "(batch=32, units=16)"
