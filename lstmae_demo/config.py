@@ -80,14 +80,14 @@ KNOBS: tuple[Knob, ...] = (
          step=0.5),
     Knob("freq_max", "data", "Highest frequency", 3.0, "cycles per window", low=0.5, high=10.0,
          step=0.5),
-    Knob("noise", "data", "Noise", 0.0, "standard deviation of Gaussian noise added",
+    Knob("noise", "data", "Noise", 0.02, "standard deviation of Gaussian noise added",
          low=0.0, high=0.5, step=0.01),
     Knob("seed", "data", "Seed", 0, "same seed, same data and the same initial weights",
          low=0, high=1_000_000),
-    Knob("epochs", "training", "Epochs", 30, "passes over the training series", low=1, high=300),
-    Knob("batch_size", "training", "Batch size", 32, "series per optimiser step",
+    Knob("epochs", "training", "Epochs", 100, "passes over the training series", low=1, high=300),
+    Knob("batch_size", "training", "Batch size", 16, "series per optimiser step",
          low=1, high=512),
-    Knob("lr", "training", "Learning rate", "0.01", "Adam's step size", choices=LEARNING_RATES),
+    Knob("lr", "training", "Learning rate", "0.003", "Adam's step size", choices=LEARNING_RATES),
 )
 KNOB = {k.name: k for k in KNOBS}
 assert set(ACTIVATIONS) == set(KNOB["activation"].choices or ())
