@@ -4,6 +4,7 @@ import streamlit as st
 
 from lstmae_demo.config import training_budget
 from lstmae_demo.trace import trace
+from lstmae_demo.train import DECAY_FROM, FINAL_LR
 from lstmae_demo.ui import live
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import STOPPED_NOTE_KEY, current_run, start_run, stop_run
@@ -18,8 +19,9 @@ st.markdown(
     f"**{tr.params_torch:,} parameters** on **{sine.n_series} sine series** of {spec.seq_len} "
     f"steps ({sine.n_val} more for validation), frequencies {sine.freq_min:g}–"
     f"{sine.freq_max:g} cycles per window, noise {sine.noise:g}; **{train_cfg.epochs} epochs**, "
-    f"batch {train_cfg.batch_size}, Adam lr {train_cfg.lr:g}, gradient clipping at "
-    f"{train_cfg.clip_norm:g}. Change any of these in the sidebar."
+    f"batch {train_cfg.batch_size}, Adam lr {train_cfg.lr:g} (held for the first "
+    f"{DECAY_FROM:.0%} of the steps, then lowered to {FINAL_LR:.0%} of it), gradient clipping "
+    f"at {train_cfg.clip_norm:g}. Change any of these in the sidebar."
 )
 for note in config.data_notes:
     st.info(note)
