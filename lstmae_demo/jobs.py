@@ -23,6 +23,7 @@ import math
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -142,8 +143,11 @@ class TrainingJob:
 
     def __init__(self, model: nn.Module, train_x: np.ndarray, val_x: np.ndarray,
                  cfg: TrainConfig | None = None, queue: TrainingQueue | None = None,
-                 name: str = ""):
+                 name: str = "", alive: Callable[[], bool] | None = None):
+        """`alive`, if given, is asked after every epoch; once it says False (say, the
+        learner closed the tab) the job stops, so nobody's slot trains for an empty page."""
         cfg = cfg or TrainConfig()
+        self._alive = alive
         if queue is not None and cfg.threads is None:
             cfg = replace(cfg, threads=queue.threads_per_job)  # what the queue's slots assume
         self.model, self.cfg, self.name = model, cfg, name or f"job-{id(self):x}"
@@ -239,6 +243,9 @@ class TrainingJob:
                 return  # stopped while waiting
             for event in self._events:
                 self._record(event)
+                if self._alive is not None and not self._cancel.is_set() and not self._alive():
+                    log.info("training job %s stopped: its page is gone", self.name)
+                    self._cancel.set()  # the trainer ends with "cancelled" before its next step
         except Exception as err:  # never BaseException: shutdown signals must pass
             log.exception("training job %s failed", self.name)
             with self._lock:

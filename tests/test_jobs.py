@@ -319,3 +319,21 @@ def test_default_queue_is_one_shared_object():
         t.join()
     assert all(q is default_queue() for q in found)
     assert isinstance(default_queue(), TrainingQueue)
+
+
+def test_a_job_whose_page_is_gone_stops_after_the_current_epoch():
+    """The web app passes alive = 'is the browser session still connected?'."""
+    calls = []
+
+    def alive() -> bool:
+        calls.append(1)
+        return len(calls) < 2  # the page closes after the first epoch
+
+    spec = replace(preset("repeatvector"), seq_len=8, units=4)
+    data = np.random.default_rng(0).uniform(-1, 1, (32, 8, 1)).astype(np.float32)
+    job = TrainingJob(build_model(spec, seed=0), data, data[:8],
+                      TrainConfig(epochs=200, batch_size=8, n_show=0), alive=alive).start()
+    assert job.wait(timeout=30)
+    view = job.snapshot()
+    assert view.finished.reason == "cancelled"
+    assert view.epoch <= 3  # stopped at once, not after 200 epochs

@@ -7,10 +7,13 @@ thread, which makes no st.* calls; the page polls job.snapshot().
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..config import AppConfig
 from ..jobs import TrainingJob, TrainingQueue
@@ -52,11 +55,20 @@ def start_run(config: AppConfig) -> Run:
     data = sine_data(config.sine)
     model = build_model(config.spec, seed=config.values["seed"])
     job = TrainingJob(model, data.train, data.val, config.train, queue=shared_queue(),
-                      name=f"{config.spec.arch}-{id(model):x}")
+                      name=f"{config.spec.arch}-{id(model):x}", alive=_session_alive())
     run = Run(job=job.start(), values=_frozen(config), spec=config.spec)
     st.session_state[RUN_KEY] = run
     st.session_state.pop(STOPPED_NOTE_KEY, None)
     return run
+
+
+def _session_alive() -> Callable[[], bool]:
+    """A check the job thread may call: is this browser session still connected?"""
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return lambda: True
+    session_id, runtime = ctx.session_id, Runtime.instance()
+    return lambda: bool(runtime.is_active_session(session_id))
 
 
 def stop_run() -> None:
