@@ -68,7 +68,7 @@ def build_parser() -> Parser:
     tr.add_argument("--lr", type=float, default=TrainConfig.lr)
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--until-mse", type=float, help="stop once validation MSE <= this")
-    tr.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    tr.add_argument("--threads", type=int, default=1, help="torch threads (1: measured best)")
     tr.add_argument("--json", action="store_true")
     code = sub.add_parser("code", help="print PyTorch or Keras source of the model")
     _model_flags(code)

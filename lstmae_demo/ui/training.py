@@ -28,7 +28,7 @@ STOPPED_NOTE_KEY = "_training_stopped_note"
 @st.cache_resource
 def shared_queue() -> TrainingQueue:
     """One fair FIFO queue for every session on this server: threads x jobs <= cores."""
-    return TrainingQueue()
+    return TrainingQueue(threads_per_job=1)  # slots = cores: measured best, bench/RESULTS.md
 
 
 @dataclass(frozen=True)

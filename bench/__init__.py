@@ -1,0 +1,7 @@
+"""Benchmarks of the LSTM Autoencoder Explorer: `python -m bench` writes bench/RESULTS.md.
+
+Every figure is a median over repeats, and every speed is also given as a ratio against a
+reference run measured in the same process during the same suite run, because these shared
+2-core machines are noisy. Nothing here asserts a time: tests/test_bench_smoke.py only checks
+that `python -m bench --quick` still runs.
+"""

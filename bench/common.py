@@ -1,0 +1,162 @@
+"""Shared helpers: timing, medians, the machine, the bare reference loop and markdown tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Section:
+    """One part of RESULTS.md: a title, markdown text, and the raw numbers for results.json."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+    seconds: float = 0.0  # how long the section took to measure
+    headline: list[list[str]] = field(default_factory=list)  # [what, figure, target, verdict]
+
+    def target(self, what: str, figure: str, target: str, ok: bool | None) -> None:
+        """Record a figure against its target for the summary at the top of RESULTS.md."""
+        self.headline.append([what, figure, target, verdict(ok)])
+
+    def add(self, *text: str) -> None:
+        """Append paragraphs or table lines."""
+        self.lines.extend(text)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        """Append a markdown table."""
+        self.lines.append("")
+        self.lines.append("| " + " | ".join(header) + " |")
+        self.lines.append("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            self.lines.append("| " + " | ".join(str(c) for c in row) + " |")
+        self.lines.append("")
+
+    def markdown(self) -> str:
+        return f"## {self.title}\n\n" + "\n".join(self.lines).strip() + "\n"
+
+
+def median(values: Sequence[float]) -> float:
+    """The median, or nan for no values."""
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: Sequence[float]) -> str:
+    """'min-max' of the repeats, for a table cell."""
+    return f"{min(values):.3g}-{max(values):.3g}" if values else "-"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds one call of fn takes (perf_counter)."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(subjects: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Run each subject `repeats` times, in turns (A B C A B C ...), so drift hits all alike.
+
+    Each subject returns its own measurement (seconds, or a rate).
+    """
+    out: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(repeats):
+        for name, fn in subjects.items():
+            out[name].append(fn())
+    return out
+
+
+def fmt_s(seconds: float) -> str:
+    """Seconds with a sensible unit."""
+    if seconds != seconds:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_x(ratio: float) -> str:
+    """A ratio as '1.23x'."""
+    return "-" if ratio != ratio else f"{ratio:.2f}x"
+
+
+def verdict(ok: bool | None) -> str:
+    """met / NOT met / - for a target column."""
+    return "-" if ok is None else ("met" if ok else "**NOT met**")
+
+
+def machine() -> dict[str, str]:
+    """What these numbers were measured on."""
+    import numpy
+    import torch
+
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+        memory = f"{int(mem) / 2**20:.1f} GB"
+    except (OSError, StopIteration):
+        memory = "?"
+    try:
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "?"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                                capture_output=True, text=True, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "lstmae_demo", "app.py",
+                                "app_pages"], cwd=REPO, capture_output=True, text=True,
+                               check=False).stdout.strip()
+        commit += " (+ uncommitted changes)" if dirty else ""
+    except OSError:
+        commit = "?"
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "load average at start": load,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "os": platform.platform(),
+        "commit": commit or "?",
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(not set)"),
+    }
+
+
+def python_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python: the repo importable, Keras on torch, threads pinned."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.setdefault("KERAS_BACKEND", "torch")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.update(extra)
+    return env
+
+
+def run_python(code: str, timeout: float = 600, **env: str) -> str:
+    """Run `python -c code` in a fresh process from the repo root; return its stdout."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=python_env(**env),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"child python failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout

@@ -1,0 +1,47 @@
+"""The training loops we compare against, written as plainly as possible, plus Keras's fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lstmae_demo import codegen
+from lstmae_demo.models import Autoencoder
+from lstmae_demo.spec import ModelSpec
+
+
+def bare_loop(model: Autoencoder, x: torch.Tensor, epochs: int, batch_size: int, lr: float,
+              seed: int = 0) -> None:
+    """A plain PyTorch loop: shuffle, then zero_grad / forward / loss / backward / step."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    shuffle = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=shuffle)
+        for i in range(0, len(x), batch_size):
+            xb = x[order[i:i + batch_size]]
+            optimizer.zero_grad()
+            loss = model.loss(model(xb), xb)
+            loss.backward()
+            optimizer.step()
+
+
+def one_per_step_loop(model: Autoencoder, x: torch.Tensor, epochs: int, lr: float) -> None:
+    """The ECG tutorial's way: batch size 1, one optimiser step per sequence (MSE, as ours)."""
+    bare_loop(model, x, epochs, 1, lr)
+
+
+def keras_model(spec: ModelSpec, lr: float):
+    """Our codegen's Keras 3 model for `spec` (proven equal to ours in tests), compiled."""
+    import keras  # KERAS_BACKEND=torch is set by bench/__main__.py before this import
+
+    namespace: dict = {}
+    exec(compile(codegen.keras_source(spec), f"<keras {spec.arch}>", "exec"), namespace)  # noqa: S102
+    model = namespace["build"]()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="mse")
+    return model
+
+
+def keras_fit(model, x: np.ndarray, epochs: int, batch_size: int) -> None:
+    """Keras's own model.fit, reconstructing x, shuffled, silent."""
+    model.fit(x, x, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)

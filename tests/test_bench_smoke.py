@@ -1,0 +1,38 @@
+"""Smoke test: `python -m bench --quick` still runs end to end and writes its report.
+
+It checks that the suite works, never how fast anything is (no timed assertions: these
+machines are noisy; the real figures come from `python -m bench`, see bench/RESULTS.md).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "KERAS_BACKEND": "torch"}
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text()
+    for title in ("0. The reference run", "1. Shape tracing latency", "2. Training throughput",
+                  "3. Time to a good reconstruction", "4. The app", "5. Thread settings",
+                  "6. Profile and what each optimisation bought"):
+        assert f"## {title}" in text
+    assert "--quick smoke run" in text
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert data["quick"] is True and len(data["sections"]) == 7
+
+
+def test_bench_rejects_an_unknown_section() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench", "--only", "9"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "unknown section" in done.stderr
