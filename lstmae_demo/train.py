@@ -281,6 +281,18 @@ def tune_allocator() -> bool:
                 and libc.mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD))
 
 
+def _clip_gradients(params: list[nn.Parameter], max_norm: float) -> float:
+    """clip_grad_norm_ with the same numbers, at half its cost: skip the multiply by 1.
+
+    Returns the total gradient norm before clipping (nan/inf when the gradients are).
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    total = nn.utils.get_total_norm(grads, foreach=True)
+    if (max_norm / (total + 1e-6)).item() < 1.0:  # torch's own factor; 1 or more is a no-op
+        nn.utils.clip_grads_with_norm_(params, max_norm, total, foreach=True)
+    return total.item()
+
+
 def _run(model: nn.Module, train_t: torch.Tensor, val_t: torch.Tensor, cfg: TrainConfig,
          cancel: threading.Event | None) -> Iterator[Started | Epoch | Finished]:
     tune_allocator()
@@ -338,7 +350,7 @@ def _loop(model: nn.Module, train_t: torch.Tensor, val_t: torch.Tensor, cfg: Tra
                 break
             loss.backward()
             if cfg.clip_norm is not None:
-                norm = nn.utils.clip_grad_norm_(params, cfg.clip_norm).item()
+                norm = _clip_gradients(params, cfg.clip_norm)
                 if not math.isfinite(norm):
                     problem = ("gradient norm", norm, value)
                     break
