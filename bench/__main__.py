@@ -24,6 +24,26 @@ from .common import REPO, Section, machine  # noqa: E402
 SECTIONS = ("0", "1", "2", "3", "4", "5", "6")
 
 
+def _busy_cpu_seconds() -> float:
+    """CPU seconds all processes on the machine have spent busy so far (from /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process and its exited children (servers, CLI runs, browser)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections and write the report."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
@@ -62,7 +82,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t0 = time.perf_counter()
         print(f"[bench] section {name} ...", file=sys.stderr, flush=True)
+        busy0, ours0 = _busy_cpu_seconds(), _own_cpu_seconds()
         section, value = report.run_section(name, args.quick, reference, sections)
+        busy, ours = _busy_cpu_seconds() - busy0, _own_cpu_seconds() - ours0
+        elapsed = time.perf_counter() - t0
+        if busy == busy and elapsed > 0:
+            section.add("", f"*Machine load during this section: {busy / elapsed:.2f} of "
+                        f"{os.cpu_count()} cores busy on average, of which this suite's own "
+                        f"processes (as far as they have exited) {ours / elapsed:.2f}.*")
         if name == "0":
             reference = value
         section.seconds = time.perf_counter() - t0
