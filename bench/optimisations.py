@@ -101,6 +101,48 @@ def adam_kind(**kind):
         torch.optim.Adam = original
 
 
+def step_part_rows(quick: bool) -> list[list[object]]:
+    """Microseconds per call of the optimiser step and the clipping, each implementation."""
+    import time
+
+    import torch
+    from torch import nn
+
+    import lstmae_demo.train as trainer
+
+    torch.set_num_threads(1)
+    calls = 200 if quick else 3000
+    rows = []
+    for arch in (["encdec_ad"] if quick else ARCHS):
+        app = AppConfig(dict(defaults(), arch=arch))
+        data = make_sine(replace(app.sine, n_series=64))
+        model = build_model(app.spec, seed=0)
+        params = [p for p in model.parameters() if p.requires_grad]
+        xb = torch.from_numpy(data.train[: app.train.batch_size])
+        model.loss(model(xb), xb).backward()
+
+        def per_call(fn) -> float:
+            for _ in range(20):
+                fn()
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            return (time.perf_counter() - start) / calls * 1e6
+
+        opts = {kind: torch.optim.Adam(params, lr=1e-12, **kw) for kind, kw in
+                (("per-tensor", {"foreach": False}), ("foreach", {"foreach": True}),
+                 ("fused", {"fused": True}))}
+        r = interleaved({**{k: (lambda o=o: per_call(o.step)) for k, o in opts.items()},
+                         "torch clip": lambda p=params: per_call(
+                             lambda: nn.utils.clip_grad_norm_(p, 1e9).item()),
+                         "our clip": lambda p=params: per_call(
+                             lambda: trainer._clip_gradients(p, 1e9))},
+                        1 if quick else 5)
+        rows.append([arch] + [f"{median(r[k]):.0f} µs" for k in
+                              ("per-tensor", "foreach", "fused", "torch clip", "our clip")])
+    return rows
+
+
 def hot_loop_rows(quick: bool) -> list[list[object]]:
     """Throughput of the shipped trainer, each hot-loop change undone, and the bare loop."""
     import time
@@ -197,7 +239,8 @@ def ablation_rows(quick: bool) -> list[list[object]]:
             worst = None if None in reached else max(reached)
             row.append(f"{sum(r is not None for r in reached)}/{len(runs)}, slowest "
                        f"{convergence._cell(worst)}; final "
-                       + "/".join(f"{r['final_mse']:.3f}" for r in runs))
+                       + "/".join(f"{r['final_mse']:.3f}" for r in runs)
+                       + f"; late max {max(r['tail_max'] for r in runs):.3f}")
         rows.append(row)
     return rows, archs, seeds
 
@@ -209,8 +252,9 @@ def run(quick: bool = False, new_defaults: list[dict] | None = None) -> Section:
             "run): almost all the time is inside PyTorch's native LSTM forward and backward; "
             "the trainer's own Python (shuffling, clipping, .item(), events) and Adam are "
             "too small to see, and validation is a few percent. So there was little to win "
-            "in the loop's code and much in what the native code waits for (memory) and in "
-            "how many steps a run needs (the defaults).")
+            "in the loop's code (two small wins below), much in what the native code waits "
+            "for (memory, at batch 32 and up) and most in how many steps a run needs (the "
+            "defaults).")
     sec.add("", "<details><summary>pyinstrument output</summary>", "", "```",
             profile_text(quick).strip(), "```", "", "</details>")
 
@@ -225,6 +269,14 @@ def run(quick: bool = False, new_defaults: list[dict] | None = None) -> Section:
     sec.table(["preset", "bare loop, sequences/s", "ours with per-tensor Adam / bare",
                "ours with torch's clip_grad_norm_ / bare", "ours as shipped / bare"], rows)
     sec.data["hot_loop"] = rows
+    rows = step_part_rows(quick)
+    sec.add("", "End to end these two are worth a few percent each, about this machine's noise "
+            "between repeats; timed on their own (microseconds per call at the default batch, "
+            "medians of interleaved repeats; the clipping for a step whose norm needs no "
+            "clipping, the common case once training settles):")
+    sec.table(["preset", "Adam, per-tensor (torch's default on CPU)", "Adam, foreach (ours)",
+               "Adam, fused (rejected)", "torch clip_grad_norm_", "our clipping"], rows)
+    sec.data["step_parts"] = rows
 
     rows = allocator_rows(quick)
     sec.add("", "**Optimisation 3: glibc malloc tuning** (`lstmae_demo.train.tune_allocator`, "
@@ -259,8 +311,9 @@ def run(quick: bool = False, new_defaults: list[dict] | None = None) -> Section:
     rows, archs, seeds = ablation_rows(quick)
     sec.add("", "**Which new default matters.** Each change reverted on its own, the others "
             f"kept (seeds {', '.join(map(str, seeds))}): how many runs reached validation "
-            "MSE < 0.01, the slowest time to it, and each run's final validation MSE at the "
-            "end of its epochs:")
+            "MSE < 0.01, the slowest time to it, each run's final validation MSE at the end "
+            "of its epochs, and the worst validation MSE over the last 20% of any run's "
+            "epochs (*late max*: is the model still jittering at the end?):")
     sec.table(["defaults", *archs], rows)
     sec.data["ablation"] = rows
     return sec
