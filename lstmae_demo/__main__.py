@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from . import codegen
-from .data import DataError, SineConfig, make_sine
+from .config import AppConfig, defaults
+from .data import DataError, make_sine
 from .spec import (
     ACTIVATIONS,
     ARCH_SOURCES,
@@ -62,7 +63,10 @@ def build_parser() -> Parser:
     shapes.add_argument("--json", action="store_true")
     tr = sub.add_parser("train", help="train on sine data")
     _model_flags(tr)
-    tr.add_argument("--n-series", type=int, default=256, help="training series")
+    app = defaults()  # the same data and training settings as the web app's defaults
+    tr.add_argument("--n-series", type=int, default=app["n_series"], help="training series")
+    tr.add_argument("--noise", type=float, default=app["noise"],
+                    help="std of the Gaussian noise added to the sines")
     tr.add_argument("--epochs", type=int, default=TrainConfig.epochs)
     tr.add_argument("--batch", type=int, default=TrainConfig.batch_size, help="batch size")
     tr.add_argument("--lr", type=float, default=TrainConfig.lr)
@@ -115,16 +119,18 @@ def _train(args: argparse.Namespace) -> dict:
     from .train import fit
 
     spec = spec_from_args(args)
-    data = make_sine(SineConfig(n_series=args.n_series, n_val=max(16, args.n_series // 4),
-                                seq_len=spec.seq_len, n_features=spec.n_features,
-                                seed=args.seed))
+    # The app's data set (AppConfig.sine) with these flags; model knobs come from `spec`.
+    flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
+    values = defaults() | dataclasses.asdict(spec) | flags
+    data = make_sine(AppConfig(values).sine)
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch, lr=args.lr, seed=args.seed,
                       until_mse=args.until_mse, threads=args.threads, n_show=0)
     model = build_model(spec, seed=args.seed)
     done = fit(model, data.train, data.val, cfg,
                on_event=lambda e: _progress(e, cfg.epochs))
     return {"arch": spec.arch, "spec": spec.to_dict(), **done.to_dict(),
-            "n_series": args.n_series, "batch": args.batch, "lr": args.lr}
+            "n_series": args.n_series, "noise": args.noise, "batch": args.batch,
+            "lr": args.lr}
 
 
 def run(argv: Sequence[str]) -> str:

@@ -74,6 +74,7 @@ def test_shapes_without_json_prints_a_table() -> None:
         (["shapes", "--arch", "repeatvector", "--batch", "0"], "--batch must be"),
         (["train", "--arch", "repeatvector", "--epochs", "0"], "epochs"),
         (["train", "--arch", "repeatvector", "--n-series", "0"], "n_series"),
+        (["train", "--arch", "repeatvector", "--noise", "-0.1"], "noise"),
         (["code", "--arch", "repeatvector", "--framework", "jax"], "invalid choice"),
         (["shapes", "--arch", "repeatvector", "--units", "ten"], "invalid int value"),
     ],
@@ -93,6 +94,26 @@ def test_train_json_reports_the_contracted_fields() -> None:
         assert key in result
     assert result["epochs"] == 2 and result["sequences_per_second"] > 0
     assert "epoch 2/2" in out.stderr  # the progress bar goes to stderr, not stdout
+
+
+def test_train_trains_on_the_apps_data_with_the_apps_settings() -> None:
+    """Same defaults as the web app: the CLI's run equals the app's run, loss for loss."""
+    from dataclasses import replace
+
+    from lstmae_demo.config import AppConfig, defaults
+    from lstmae_demo.data import make_sine
+    from lstmae_demo.train import fit
+
+    out = cli("train", "--arch", "hidden_n", "--units", "8", "--epochs", "2", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    app = AppConfig(defaults() | {"arch": "hidden_n", "units": 8, "epochs": 2})
+    data = make_sine(app.sine)
+    done = fit(build_model(app.spec, seed=0), data.train, data.val,
+               replace(app.train, n_show=0, threads=1))
+    assert (result["n_series"], result["noise"]) == (app.sine.n_series, app.sine.noise)
+    assert result["train_loss"] == pytest.approx(done.train_loss, rel=1e-6)
+    assert result["val_mse"] == pytest.approx(done.val_mse, rel=1e-6)
 
 
 @pytest.mark.parametrize("framework", ["pytorch", "keras"])
