@@ -10,6 +10,7 @@ import streamlit as st
 
 from lstmae_demo.ui.sidebar import sidebar
 from lstmae_demo.ui.training import stop_if_changed
+from lstmae_demo.ui.warmup import warm_up_process
 
 st.set_page_config(
     page_title="LSTM Autoencoder Explorer", page_icon=":material/repeat:", layout="wide"
@@ -21,6 +22,7 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
     st.Page("app_pages/timesteps.py", title="Time steps", icon=":material/timer:"),
 ]
+warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 page = st.navigation(pages)
 config = sidebar()
 stop_if_changed(config)
