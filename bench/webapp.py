@@ -11,25 +11,19 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from lstmae_demo.config import defaults
+from lstmae_demo.devserver import CHROMIUM_ARGS, app_server
 
 from .common import REPO, Section, fmt_s, fmt_x, median, python_env, verdict
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 HEALTH_TIMEOUT = 60.0
 PAGE_TIMEOUT_MS = 60_000
 
@@ -62,61 +56,17 @@ FIRST_LOSS_POINT = """() => {
 DONE_TEXT = re.compile(r"Done: (\d+) epochs in ([0-9.]+) s")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextmanager
 def server(script: str = "app.py", log_name: str = "bench-server.log",
-           options: tuple[str, ...] = ()):
-    """`streamlit run script` on a free port, as scripts/run-app starts it (OMP_NUM_THREADS=1).
+           options: tuple[str, ...] = (), env: dict[str, str] | None = None):
+    """The app's server as the browser tests start it (lstmae_demo.devserver).
 
     Yields (process, url, seconds from spawn until /_stcore/health answered "ok").
     """
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log_path = Path(tempfile.gettempdir()) / log_name
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-           *options]
-    with open(log_path, "wb") as log:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=REPO, env=python_env(), stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        while not _healthy(url):
-            if proc.poll() is not None or time.perf_counter() - start > HEALTH_TIMEOUT:
-                raise RuntimeError(f"streamlit did not start; log: {log_path}\n"
-                                   + log_path.read_text(errors="replace")[-2000:])
-            time.sleep(0.02)
-        yield proc, url, time.perf_counter() - start
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """End the server's own process group (started by us, in its own session)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
+    with app_server(script, log_path=log_path, options=options, env=env,
+                    timeout=HEALTH_TIMEOUT) as running:
+        yield running.proc, running.url, running.startup_seconds
 
 
 def rss_mb(pid: int) -> float:
@@ -255,19 +205,28 @@ def _knob_changes(context, url: str, repeats: int) -> tuple[list[float], list[fl
     return knob, rerun
 
 
-WHAT_IF = ("--runner.postScriptGC", "false")
+# Second servers, for what the server's warm-up bought (lstmae_demo/ui/warmup.py) and for
+# the bound it approaches (no garbage collection after script runs at all).
+WHAT_IF = {
+    "warm-up off": {"env": {"LSTMAE_WARMUP": "off"}},
+    "postScriptGC = false": {"options": ("--runner.postScriptGC", "false"),
+                             "env": {"LSTMAE_WARMUP": "off"}},
+}
 
 
-def _what_if(cli: list[float]) -> dict:
-    """The same server with Streamlit's full garbage collection after every script run off."""
+def _what_if(cli: list[float], options: tuple[str, ...] = (),
+             env: dict[str, str] | None = None) -> dict:
+    """The measurements that the server's settings change, on a second server."""
     from playwright.sync_api import sync_playwright
 
     out: dict = {}
-    with server("app.py", options=WHAT_IF) as (proc, url, _), sync_playwright() as pw:
+    with server("app.py", options=options, env=env) as (proc, url, _), \
+            sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            _first_point(context, url, False)  # the server's first run pays one-time costs
+            _open(context, url).close()  # the first page pays the imports
+            out["first_point"] = [_first_point(context, url, False)[0]]
             out["first_point_warm"] = [_first_point(context, url, False)[0] for _ in range(3)]
             out["knob_change"], out["rerun"] = _knob_changes(context, url, 5)
             out["watched"] = [_app_run(context, url, proc, watch=True) for _ in range(2)]
@@ -473,36 +432,7 @@ def run(quick: bool = False) -> Section:
                 sec.target(f"training in the {label.replace('app', 'app,')} / the CLI",
                            fmt_x(cli_s / app_s), ">= 0.85x", cli_s / app_s >= 0.85)
         if not quick:
-            w = _what_if(b["app_vs_cli"]["cli"])
-            sec.data["what_if_postScriptGC_false"] = w
-            watched = median([x["seconds"] for x in w["watched"]])
-            cli_s = median(w["cli"])
-            page_cores = median([x["page"] / x["wall"] for x in w["watched"]])
-            before = median([x["page"] / x["wall"] for x in b["app_vs_cli"]["app (watched)"]])
-            what_rows = [
-                ["knob change until the Architecture page has redrawn",
-                 fmt_s(median(b["knob_change"])), fmt_s(median(w["knob_change"]))],
-                ["a rerun that changes nothing", fmt_s(median(b["rerun"])),
-                 fmt_s(median(w["rerun"]))],
-                ["Train until the first loss point (later runs)",
-                 fmt_s(median(b["first_point_warm"])), fmt_s(median(w["first_point_warm"]))],
-                ["server CPU for a learner watching a run (cores, job thread excluded)",
-                 f"{before:.2f}", f"{page_cores:.2f}"],
-                ["training in the app, watched / the CLI",
-                 fmt_x(median(b["app_vs_cli"]["cli"])
-                       / median([x["seconds"] for x in b["app_vs_cli"]["app (watched)"]])),
-                 fmt_x(cli_s / watched)],
-            ]
-            tail.add("", "**What if** `runner.postScriptGC = false` (a line in "
-                    "`.streamlit/config.toml`, not changed here: that file is not the "
-                    "benchmark's)? Profiling the server while a learner watches a run showed "
-                    "each 0.5 s poll of the Train page costing ~0.2 CPU-s, two thirds of it "
-                    "in the full `gc.collect()` Streamlit runs after every script run (also "
-                    "after every fragment run). The same measurements on a second server "
-                    "started with `--runner.postScriptGC false`:")
-            tail.table(["what", "as configured", "postScriptGC = false"], what_rows)
-            sec.target("what-if postScriptGC=false: training in the app, watched / the CLI",
-                       fmt_x(cli_s / watched), ">= 0.85x", cli_s / watched >= 0.85)
+            _what_if_rows(sec, tail, b)
     else:
         sec.add(f"No browser ({CHROMIUM} or playwright missing): only the cold start measured.")
     sec.add(
@@ -522,6 +452,46 @@ def run(quick: bool = False) -> Section:
     sec.table(["what", "median", "vs reference", "target", ""], rows)
     sec.lines.extend(tail.lines)
     return sec
+
+
+def _what_if_rows(sec: Section, tail: Section, b: dict) -> None:
+    """Measure the second servers and tabulate them beside the server as shipped."""
+    cli = b["app_vs_cli"]["cli"]
+    servers = {"as shipped": {**b, "watched": b["app_vs_cli"]["app (watched)"]}}
+    for label, how in WHAT_IF.items():
+        servers[label] = _what_if(cli, how.get("options", ()), how.get("env"))
+        sec.data[f"what_if {label}"] = servers[label]
+
+    def watched_ratio(m: dict) -> float:
+        return median(cli) / median([x["seconds"] for x in m["watched"]])
+
+    rows = [
+        ["Train until the first loss point, first run of the server",
+         *(fmt_s(m["first_point"][0]) for m in servers.values())],
+        ["Train until the first loss point, later runs",
+         *(fmt_s(median(m["first_point_warm"])) for m in servers.values())],
+        ["knob change until the Architecture page has redrawn",
+         *(fmt_s(median(m["knob_change"])) for m in servers.values())],
+        ["a rerun that changes nothing", *(fmt_s(median(m["rerun"])) for m in servers.values())],
+        ["server CPU for a learner watching a run (cores, job thread excluded)",
+         *(f"{median([x['page'] / x['wall'] for x in m['watched']]):.2f}"
+           for m in servers.values())],
+        ["browser CPU meanwhile (cores; on the learner's own machine in a classroom)",
+         *(f"{median([x['browser'] / x['wall'] for x in m['watched']]):.2f}"
+           for m in servers.values())],
+        ["training in the app, watched / the CLI",
+         *(fmt_x(watched_ratio(m)) for m in servers.values())],
+    ]
+    tail.add("", "**What the server's warm-up bought** (`lstmae_demo/ui/warmup.py`, once per "
+             "server process: import `torch._dynamo` off the learner's click, then "
+             "`gc.freeze()` the imported objects). Streamlit runs a full `gc.collect()` after "
+             "every script run and every run of the Train page's 0.5 s polling fragment; "
+             "walking the ~220,000 objects of torch, plotly and streamlit cost ~0.1 CPU-s each "
+             "time. The same measurements on second servers: with the warm-up switched off "
+             "(`LSTMAE_WARMUP=off`, the app before this change), and with Streamlit's "
+             "collection switched off altogether (`--runner.postScriptGC false`, the bound; "
+             "not shipped, because it is Streamlit's guard against memory building up):")
+    tail.table(["what", *servers], rows)
 
 
 def _has_module(name: str) -> bool:

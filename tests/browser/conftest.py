@@ -9,17 +9,12 @@ Every test under tests/browser/ gets the `browser` marker.
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from lstmae_demo.devserver import CHROMIUM_ARGS, ServerError, app_server
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
@@ -28,17 +23,6 @@ HERE = Path(__file__).resolve().parent
 
 SERVER_START_TIMEOUT_S = 60
 APP_RUN_TIMEOUT_MS = 60_000
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # we run as root in CI
-    "--disable-gpu",
-    "--disable-quic",
-    # No network here but loopback: without these, chromium keeps dialing out and failing.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection sees the items
@@ -49,80 +33,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    """Ask the OS for a free TCP port on loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _health_ok(url: str) -> bool:
-    """True when Streamlit's health endpoint answers 'ok'."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200 and response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Terminate the server's whole process group; kill it if it does not stop in 10 s."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port and yield its base URL."""
-    port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"streamlit-server-{port}.log"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so _stop can end all of it
-        )
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _health_ok(f"{url}/_stcore/health"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                reason = (
-                    f"exited with code {proc.returncode}"
-                    if proc.poll() is not None
-                    else f"not healthy after {SERVER_START_TIMEOUT_S} s"
-                )
-                pytest.fail(
-                    f"Streamlit server {reason}. Log ({log_path}):\n"
-                    + log_path.read_text(errors="replace"),
-                    pytrace=False,
-                )
-            time.sleep(0.25)
-        yield url
-    finally:
-        _stop(proc)
+        with app_server(log_path=ARTIFACTS / "streamlit-server.log",
+                        timeout=SERVER_START_TIMEOUT_S) as server:
+            yield server.url
+    except ServerError as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 @pytest.fixture(scope="session")
