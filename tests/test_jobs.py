@@ -280,6 +280,26 @@ def test_a_job_stopped_before_start_never_runs(make_job):
     assert job.wait(1) and queue.counts() == (0, 0)
 
 
+def test_wait_first_epoch_returns_once_an_epoch_is_in(make_job):
+    queue = TrainingQueue(slots=1)
+    first = make_job(LONG, queue=queue).start()
+    assert first.wait_first_epoch(30)
+    assert first.snapshot().epoch >= 1 and len(first.snapshot().train_losses) >= 1
+    second = make_job(queue=queue).start()  # queued behind a run of minutes
+    t0 = time.monotonic()
+    assert not second.wait_first_epoch(0.2)  # gives up after its timeout
+    assert 0.2 <= time.monotonic() - t0 < 5 and second.snapshot().status == QUEUED
+    second.stop()  # ended without an epoch: nothing more to wait for
+    assert second.wait_first_epoch(0)
+    first.stop()
+
+
+def test_wait_first_epoch_returns_when_the_job_fails(make_job):
+    job = make_job(model=Exploding(small_model(), at_step=1)).start()  # fails in epoch 1
+    assert job.wait_first_epoch(30)
+    assert job.snapshot().error is not None and job.snapshot().epoch == 0
+
+
 def test_two_slots_train_two_jobs_at_once(make_job):
     queue = TrainingQueue(slots=2)
     jobs = [make_job(LONG, queue=queue).start() for _ in range(3)]

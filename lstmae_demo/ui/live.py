@@ -22,7 +22,10 @@ from .cache import sine_data
 from .sidebar import current
 from .training import Run, current_run
 
-POLL_SECONDS = 0.5
+# Once a second: the first point comes with the Train click's own rerun (training.py waits
+# for the first epoch), so polling faster only costs the server and the learner's browser
+# (bench/RESULTS.md, section 4).
+POLL_SECONDS = 1.0
 
 
 def _time_left(view: JobView) -> str:
@@ -86,14 +89,21 @@ def _summary(run: Run, view: JobView) -> None:
                       width="stretch")
 
 
-def _charts(run: Run, view: JobView, config_sine) -> None:
+def _charts(view: JobView | None, config_sine, total_epochs: int) -> None:
+    """The loss curves and the four validation series with their reconstructions.
+
+    Drawn before the first run too (empty curves, the series alone), so the browser has
+    loaded its charting code before Train is pressed and the first point shows at once.
+    """
     log_y = st.toggle("Log scale", value=True, key="loss_log")
-    st.plotly_chart(loss_figure(view.train_losses, view.val_losses, log_y, view.total_epochs),
-                    width="stretch", key="loss_chart")
+    train, val = (view.train_losses, view.val_losses) if view else ((), ())
+    st.plotly_chart(loss_figure(train, val, log_y, total_epochs), width="stretch",
+                    key="loss_chart")
     originals = sine_data(config_sine).val[: 4]
-    title = (f"Reconstructions after epoch {view.reconstructions_epoch}"
-             if view.reconstructions is not None else "Validation series (no reconstruction yet)")
-    recon = None if view.reconstructions is None else np.asarray(view.reconstructions)
+    recon = None if view is None or view.reconstructions is None else np.asarray(
+        view.reconstructions)
+    title = (f"Reconstructions after epoch {view.reconstructions_epoch}" if recon is not None
+             else "Validation series (no reconstruction yet)")
     st.plotly_chart(reconstruction_figure(originals[: len(recon) if recon is not None else 4],
                                           recon, title=title),
                     width="stretch", key="recon_chart")
@@ -104,6 +114,8 @@ def _panel_body() -> None:
     if run is None:
         st.info("Press **Train** to start. The loss curves and the reconstructions of four "
                 "validation series appear here and update while the model learns.")
+        config = current()
+        _charts(None, config.sine, config.train.epochs)
         return
     view = run.job.snapshot()
     _progress(view)
@@ -111,7 +123,7 @@ def _panel_body() -> None:
     if view.done and settings.values != current().values:
         st.caption(f"These curves are from your last run (`{run.spec.arch}`, other settings "
                    "than the sidebar's now). Press Train to train the current settings.")
-    _charts(run, view, settings.sine)
+    _charts(view, settings.sine, view.total_epochs)
     if view.done:
         _summary(run, view)
     if view.done and st.session_state.get("_was_running"):

@@ -22,6 +22,10 @@ from ..spec import ModelSpec
 from .cache import sine_data
 
 RUN_KEY = "_training_run"
+# The Train page's polling fragment first runs one polling interval after the click's own
+# rerun has reached the browser (live.POLL_SECONDS). Waiting this long at
+# most for the first epoch (~0.1 s at the defaults) lets that rerun draw the first loss point.
+FIRST_EPOCH_WAIT_S = 0.5
 STOPPED_NOTE_KEY = "_training_stopped_note"
 
 
@@ -54,11 +58,15 @@ def start_run(config: AppConfig) -> Run:
     stop_run()
     data = sine_data(config.sine)
     model = build_model(config.spec, seed=config.values["seed"])
-    job = TrainingJob(model, data.train, data.val, config.train, queue=shared_queue(),
+    queue = shared_queue()
+    job = TrainingJob(model, data.train, data.val, config.train, queue=queue,
                       name=f"{config.spec.arch}-{id(model):x}", alive=_session_alive())
+    running, waiting = queue.counts()
     run = Run(job=job.start(), values=_frozen(config), spec=config.spec)
     st.session_state[RUN_KEY] = run
     st.session_state.pop(STOPPED_NOTE_KEY, None)
+    if waiting == 0 and running < queue.slots:  # it starts now, not after others' runs
+        job.wait_first_epoch(FIRST_EPOCH_WAIT_S)
     return run
 
 
