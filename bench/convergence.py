@@ -79,10 +79,15 @@ def run(quick: bool = False, reference_epoch: float | None = None) -> Section:
         worst = None if None in reached else max(reached)
         worst_seen = None if None in seen else max(seen)
         if not quick:
+            default_seen = per_seed[0]["t_recognisable"]  # seeds[0] is the app's default, 0
+            sec.target(f"{arch}: time to a recognisable reconstruction at the default settings "
+                       "(seed 0)", _cell(default_seen), f"<= {RECOGNISABLE_SECONDS:g} s",
+                       default_seen is not None and default_seen <= RECOGNISABLE_SECONDS)
             sec.target(f"{arch}: time to val MSE < {TARGET} (slowest of {len(seeds)} seeds)",
                        _cell(worst), f"<= {TARGET_SECONDS:g} s",
                        worst is not None and worst <= TARGET_SECONDS)
-            sec.target(f"{arch}: time to a recognisable reconstruction (MSE <= {RECOGNISABLE})",
+            sec.target(f"{arch}: time to a recognisable reconstruction (MSE <= {RECOGNISABLE}, "
+                       f"slowest of {len(seeds)} seeds)",
                        _cell(worst_seen), f"<= {RECOGNISABLE_SECONDS:g} s",
                        worst_seen is not None and worst_seen <= RECOGNISABLE_SECONDS)
         ref = "-" if worst is None or not reference_epoch else fmt_x(worst / reference_epoch)

@@ -183,7 +183,8 @@ def run(quick: bool = False) -> Section:
     sec.data["first_optimizer_seconds"] = t_first
     sec.add(f"**One-time cost.** The first torch optimiser a process builds imports "
             f"torch._dynamo: **{t_first:.2f} s** (a fresh process, measured against its own "
-            "second optimiser). The CLI pays it on every run; the app once per server, in "
-            "the first learner's first epoch (section 4).")
+            "second optimiser). The CLI pays it on every run; the app once per server "
+            "process, in a background thread started by the first page view "
+            "(`lstmae_demo/ui/warmup.py`), not in a learner's first epoch (section 4).")
     torch.set_num_threads(1)
     return sec
