@@ -464,7 +464,8 @@ def run(quick: bool = False) -> Section:
         "learner goes to Home in the same session while the job trains, then comes back for "
         "the result. The browser runs on this same 2-core machine, so a watched run also "
         "competes with chromium drawing the charts; in a classroom the browsers are on the "
-        "learners' machines."
+        "learners' machines. The CLI's seconds include its process's one-time import of "
+        "torch._dynamo (~1 s, section 5), which the app pays once per server at start-up."
     )
     sec.table(["what", "median", "vs reference", "target", ""], rows)
     sec.lines.extend(tail.lines)
