@@ -75,6 +75,14 @@ def interleaved(subjects: dict[str, Callable[[], float]], repeats: int) -> dict[
     return out
 
 
+def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """Median over rounds of a[i] / b[i], for values measured back to back in `interleaved`.
+
+    Steadier than median(a) / median(b) on a machine whose speed drifts between rounds.
+    """
+    return median([x / y for x, y in zip(a, b, strict=True)])
+
+
 def fmt_s(seconds: float) -> str:
     """Seconds with a sensible unit."""
     if seconds != seconds:

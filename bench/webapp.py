@@ -400,8 +400,10 @@ def run(quick: bool = False) -> Section:
         sec.data["browser"] = b
         knob, rerun = median(b["knob_change"]), median(b["rerun"])
         first, warm = b["first_point"][0], median(b["first_point_warm"])
-        per_session = (b["rss_n"] - b["rss_1"]) / (b["sessions_n"] - 1)
-        per_arch = (b["rss_n_architecture"] - b["rss_1_again"]) / (b["sessions_n"] - 1)
+        # RSS can also fall a little between readings; `or 0.0` prints -0.0 as 0.0.
+        per_session = round((b["rss_n"] - b["rss_1"]) / (b["sessions_n"] - 1), 1) or 0.0
+        per_arch = round((b["rss_n_architecture"] - b["rss_1_again"])
+                         / (b["sessions_n"] - 1), 1) or 0.0
         rows += [
             ["first page (Home) of a fresh server, in the browser", fmt_s(b["first_page"]),
              f"{fmt_x(b['first_page'] / hello_start)} the one-line script's cold start", "-",
