@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -26,6 +28,13 @@ def open_app(params: dict[str, str] | None = None, page: str | None = None) -> A
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def n_values(values: list | dict) -> int:
+    """Length of a Plotly data array: a list, or a typed array {"dtype", "bdata"} (base64)."""
+    if isinstance(values, dict):
+        return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+    return len(values)
 
 
 def table_rows(at: AppTest) -> list[dict]:
@@ -112,6 +121,34 @@ def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
     assert any("Done" in s.value for s in at.success)
     labels = [d.label for d in at.get("download_button")]
     assert labels == ["Losses (CSV)", "Weights (state_dict)", "Spec (JSON)"]
+
+
+def test_before_a_run_the_train_page_draws_empty_curves_and_the_validation_series() -> None:
+    at = open_app({"seq_len": "16", "epochs": "7"}, "app_pages/train.py")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
+    assert [len(t["y"]) for t in losses["data"]] == [0, 0]
+    assert losses["layout"]["xaxis"]["range"] == [0.5, 7.5]  # room for the 7 epochs to come
+    series = next(s for s in specs if any(t.get("name") == "input" for t in s["data"]))
+    assert len(series["data"]) == 4 and all(n_values(t["y"]) == 16 for t in series["data"])
+    assert not any(t.get("name") == "reconstruction" for t in series["data"])
+
+
+def test_the_train_click_draws_the_first_epoch_in_its_own_rerun(monkeypatch) -> None:
+    from lstmae_demo.ui import training
+
+    # An epoch of ~0.5 s, far longer than the click's rerun would take without the wait,
+    # and a wait long enough for the slowest CI machine.
+    monkeypatch.setattr(training, "FIRST_EPOCH_WAIT_S", 60.0)
+    at = open_app({"epochs": "300", "n_series": "1024", "seq_len": "100", "units": "64"},
+                  "app_pages/train.py")
+    at.button(key="train_button").click().run()  # no fragment polling under AppTest
+    job = at.session_state["_training_run"].job
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
+    assert len(losses["data"][0]["y"]) >= 1, "the click's rerun drew no loss point"
+    job.stop()
+    assert job.wait(10)
 
 
 def test_changing_the_model_stops_a_running_job() -> None:

@@ -110,19 +110,25 @@ def _charts(view: JobView | None, config_sine, total_epochs: int) -> None:
 
 
 def _panel_body() -> None:
+    # The top slot holds whatever the state needs (a hint, the progress bar, a note), so the
+    # charts below keep their places from one run of the panel to the next: elements that
+    # moved would linger as stale copies while the next run draws (seen in a browser).
+    status = st.container()
     run = current_run()
     if run is None:
-        st.info("Press **Train** to start. The loss curves and the reconstructions of four "
-                "validation series appear here and update while the model learns.")
+        status.info("Press **Train** to start. The loss curves and the reconstructions of four "
+                    "validation series appear here and update while the model learns.")
         config = current()
         _charts(None, config.sine, config.train.epochs)
         return
     view = run.job.snapshot()
-    _progress(view)
     settings = AppConfig(dict(run.values) | {"batch": current().batch})
-    if view.done and settings.values != current().values:
-        st.caption(f"These curves are from your last run (`{run.spec.arch}`, other settings "
-                   "than the sidebar's now). Press Train to train the current settings.")
+    with status:
+        _progress(view)
+        if view.done and settings.values != current().values:
+            st.caption(f"These curves are from your last run (`{run.spec.arch}`, other "
+                       "settings than the sidebar's now). Press Train to train the current "
+                       "settings.")
     _charts(view, settings.sine, view.total_epochs)
     if view.done:
         _summary(run, view)
