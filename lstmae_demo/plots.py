@@ -115,6 +115,11 @@ def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True
     fig.update_yaxes(title="loss", type="log" if log_y else "linear")
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       legend=dict(orientation="h", y=1.12), plot_bgcolor="white")
+    if not epochs:  # before the first epoch: no made-up loss scale, say what will appear
+        fig.update_yaxes(showticklabels=False)
+        fig.add_annotation(text="the losses of each epoch appear here", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5,
+                           font=dict(color="#5f6368"))
     return fig
 
 

@@ -129,6 +129,8 @@ def test_before_a_run_the_train_page_draws_empty_curves_and_the_validation_serie
     losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
     assert [len(t["y"]) for t in losses["data"]] == [0, 0]
     assert losses["layout"]["xaxis"]["range"] == [0.5, 7.5]  # room for the 7 epochs to come
+    assert losses["layout"]["yaxis"]["showticklabels"] is False  # no made-up loss scale
+    assert "appear here" in losses["layout"]["annotations"][0]["text"]
     series = next(s for s in specs if any(t.get("name") == "input" for t in s["data"]))
     assert len(series["data"]) == 4 and all(n_values(t["y"]) == 16 for t in series["data"])
     assert not any(t.get("name") == "reconstruction" for t in series["data"])
