@@ -124,7 +124,6 @@ FINDINGS = """\
 4. *The defaults* (above): the largest win by far, from "never" to seconds.
 5. *Thread settings*: one torch thread per training job and as many job slots as cores for
    the app (`TrainingQueue(threads_per_job=1)`), `--threads 1` for the CLI (section 5).
-
 6. *The server's warm-up* (`lstmae_demo/ui/warmup.py`, once per server process): import
    `torch._dynamo` in the background (the ~1 s of section 5, no longer in the first learner's
    first epoch) and `gc.freeze()` the imported objects, so the full `gc.collect()` Streamlit
@@ -157,7 +156,9 @@ FINDINGS = """\
   initialises it (seed 7: 73 -> 21 epochs, but seed 4: 45 -> 50, and repeatvector ends less
   settled), clipping at 5 (seed 0 never leaves the plateau), batch 8 or 32 (seeds that never
   leave it). So the 5 s "recognisable" target is met at the default settings and by most
-  seeds, not by every seed of hidden_n; the 30 s target is met by every seed.
+  seeds, not by every seed of hidden_n; the 30 s target is met by every seed. The margin at
+  seed 0 is thin on this machine, whose speed drifts by up to ~1.5x between runs: an earlier
+  full run of this command, with the same epoch counts, measured 5.0 s for seed 0.
 - The tracer takes tens of microseconds; the Architecture page's cost is elsewhere (its
   rerun after a knob change, section 4)."""
 
