@@ -284,8 +284,7 @@ class TrainingJob:
                     self._shown = event
                 self._progressed.set()
             else:
-                self._finished = event
-                self._progressed.set()
+                self._finished = event  # the thread's end sets _progressed
 
 
 _DEFAULT_LOCK = threading.Lock()

@@ -22,9 +22,9 @@ from ..spec import ModelSpec
 from .cache import sine_data
 
 RUN_KEY = "_training_run"
-# The Train page's polling fragment first runs one polling interval after the click's own
-# rerun has reached the browser (live.POLL_SECONDS). Waiting this long at
-# most for the first epoch (~0.1 s at the defaults) lets that rerun draw the first loss point.
+# The Train page's polling fragment first runs one polling interval (live.POLL_SECONDS) after
+# the click's own rerun has reached the browser. Waiting at most this long for the first
+# epoch (~0.1 s at the defaults) lets that rerun draw the first loss point instead.
 FIRST_EPOCH_WAIT_S = 0.5
 STOPPED_NOTE_KEY = "_training_stopped_note"
 
