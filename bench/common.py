@@ -161,6 +161,25 @@ def python_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def cli_train_seconds(arch: str, epochs: int, threads: int = 1, together: int = 1,
+                      timeout: float = 900) -> list[float]:
+    """`together` runs of `python -m lstmae_demo train` started at once (the app's defaults for
+    everything not given); each run's own `seconds` from its JSON."""
+    import json
+
+    cmd = [sys.executable, "-m", "lstmae_demo", "train", "--arch", arch, "--epochs",
+           str(epochs), "--threads", str(threads), "--seed", "0", "--json"]
+    procs = [subprocess.Popen(cmd, cwd=REPO, env=python_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(together)]
+    seconds = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"CLI run failed ({proc.returncode}):\n{err[-3000:]}")
+        seconds.append(float(json.loads(out)["seconds"]))
+    return seconds
+
+
 def run_python(code: str, timeout: float = 600, **env: str) -> str:
     """Run `python -c code` in a fresh process from the repo root; return its stdout."""
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=python_env(**env),

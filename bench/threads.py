@@ -20,7 +20,7 @@ from lstmae_demo.jobs import TrainingJob, TrainingQueue
 from lstmae_demo.models import build_model
 from lstmae_demo.train import fit
 
-from .common import Section, fmt_x, interleaved, median, run_python, spread
+from .common import Section, cli_train_seconds, fmt_x, interleaved, median, run_python, spread
 
 SETTINGS = ((2, 1), (1, 2), (1, 1), (2, 2))  # (slots, threads per job)
 
@@ -54,21 +54,6 @@ def _job_thread_rate(threads: int, quick: bool) -> float:
                       queue=queue).start()
     job.wait()
     return job.snapshot().finished.sequences_per_second
-
-
-def _cli(threads: int, epochs: int, together: int) -> list[float]:
-    """`together` CLI training runs started at once; each one's own `seconds`."""
-    import json
-    import subprocess
-    import sys
-
-    from .common import REPO, python_env
-
-    cmd = [sys.executable, "-m", "lstmae_demo", "train", "--arch", "repeatvector",
-           "--n-series", "512", "--epochs", str(epochs), "--threads", str(threads), "--json"]
-    procs = [subprocess.Popen(cmd, cwd=REPO, env=python_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True) for _ in range(together)]
-    return [float(json.loads(p.communicate(timeout=900)[0])["seconds"]) for p in procs]
 
 
 def _classroom(slots: int, threads: int, learners: int, epochs: int, quick: bool) -> dict:
@@ -137,16 +122,18 @@ def run(quick: bool = False) -> Section:
     epochs = 2 if quick else 10
     rows, cli = [], {}
     for threads in (1,) if quick else (1, 2):  # two runs with 2 threads each: ~50x slower
-        alone = [x for _ in range(1 if quick else 2) for x in _cli(threads, epochs, 1)]
+        alone = [x for _ in range(1 if quick else 2)
+                 for x in cli_train_seconds("repeatvector", epochs, threads)]
         both = [x for _ in range(1 if quick or threads == 2 else 2)
-                for x in _cli(threads, epochs, 2)]
+                for x in cli_train_seconds("repeatvector", epochs, threads, 2)]
         cli[threads] = {"alone": alone, "two at once": both}
         rows.append([threads, f"{median(alone):.2f} s", f"{median(both):.2f} s",
                      fmt_x(median(both) / median(alone))])
     sec.data["cli"] = cli
-    sec.add("", f"**The CLI** (`python -m lstmae_demo train --arch repeatvector --n-series 512 "
-            f"--epochs {epochs} --threads N`; each run's own seconds, medians): alone, and two "
-            "started at once (a second learner, or the app, on the same machine):")
+    sec.add("", f"**The CLI** (`python -m lstmae_demo train --arch repeatvector "
+            f"--epochs {epochs} --threads N`, the app's data; each run's own seconds, "
+            "medians): alone, and two started at once (a second learner, or the app, on the "
+            "same machine):")
     sec.table(["--threads", "alone", "two at once", "slowdown"], rows)
     if 2 in cli:
         one_alone, two_alone = median(cli[1]["alone"]), median(cli[2]["alone"])

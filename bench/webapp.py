@@ -7,12 +7,10 @@ finished redrawing; Train until the first point of the loss curve; the server's 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from contextlib import contextmanager, suppress
@@ -21,7 +19,7 @@ from pathlib import Path
 from lstmae_demo.config import defaults
 from lstmae_demo.devserver import CHROMIUM_ARGS, app_server
 
-from .common import REPO, Section, fmt_s, fmt_x, median, python_env, verdict
+from .common import Section, cli_train_seconds, fmt_s, fmt_x, median, verdict
 
 CHROMIUM = "/usr/bin/chromium"
 HEALTH_TIMEOUT = 60.0
@@ -128,14 +126,8 @@ def cold_start(repeats: int) -> dict[str, list[float]]:
 
 
 def cli_seconds(arch: str, epochs: int) -> float:
-    """The CLI's own `seconds` for a run with the app's default settings."""
-    d = defaults()
-    cmd = [sys.executable, "-m", "lstmae_demo", "train", "--arch", arch,
-           "--n-series", str(d["n_series"]), "--epochs", str(epochs),
-           "--batch", str(d["batch_size"]), "--lr", str(d["lr"]), "--seed", "0", "--json"]
-    done = subprocess.run(cmd, cwd=REPO, env=python_env(), capture_output=True, text=True,
-                          timeout=600, check=True)
-    return float(json.loads(done.stdout)["seconds"])
+    """The CLI's own `seconds` for a run with the app's default settings (its defaults)."""
+    return cli_train_seconds(arch, epochs)[0]
 
 
 def _browser_measurements(url: str, proc: subprocess.Popen, quick: bool) -> dict:
