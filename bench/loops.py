@@ -26,6 +26,19 @@ def bare_loop(model: Autoencoder, x: torch.Tensor, epochs: int, batch_size: int,
             optimizer.step()
 
 
+def bare_rate(spec: ModelSpec, x: torch.Tensor, epochs: int, batch_size: int,
+              lr: float) -> float:
+    """Training sequences per second of `bare_loop` on a fresh seed-0 model of `spec`."""
+    import time
+
+    from lstmae_demo.models import build_model
+
+    model = build_model(spec, seed=0)
+    start = time.perf_counter()
+    bare_loop(model, x, epochs, batch_size, lr)
+    return len(x) * epochs / (time.perf_counter() - start)
+
+
 def one_per_step_loop(model: Autoencoder, x: torch.Tensor, epochs: int, lr: float) -> None:
     """The ECG tutorial's way: batch size 1, one optimiser step per sequence (MSE, as ours)."""
     bare_loop(model, x, epochs, 1, lr)

@@ -14,7 +14,7 @@ from lstmae_demo.spec import ARCHS, preset
 from lstmae_demo.train import TrainConfig, fit
 
 from .common import Section, fmt_x, interleaved, median, paired_ratio, spread, verdict
-from .loops import bare_loop, keras_fit, keras_model, one_per_step_loop
+from .loops import bare_rate, keras_fit, keras_model, one_per_step_loop
 
 # The workload: 256 sine series x 64 steps, 32 units, batch 32, 3 epochs.
 WORKLOAD = dict(n_series=256, seq_len=64, units=32, batch_size=32, epochs=3, lr=0.01)
@@ -46,10 +46,7 @@ def _rates(w: dict, threads: int, repeats: int, with_keras: bool) -> dict[str, l
         return n * epochs / (time.perf_counter() - start)
 
     def bare() -> float:
-        model = build_model(spec, seed=0)
-        start = time.perf_counter()
-        bare_loop(model, x, epochs, bs, lr)
-        return n * epochs / (time.perf_counter() - start)
+        return bare_rate(spec, x, epochs, bs, lr)
 
     def one_per_step() -> float:
         model = build_model(spec, seed=0)
@@ -93,10 +90,7 @@ def _per_preset(repeats: int, quick: bool) -> list[list[object]]:
                        replace(cfg, clip_norm=None)).sequences_per_second
 
         def bare(spec=app.spec, x=x, cfg=cfg) -> float:
-            model = build_model(spec, seed=0)
-            start = time.perf_counter()
-            bare_loop(model, x, cfg.epochs, cfg.batch_size, cfg.lr)
-            return len(x) * cfg.epochs / (time.perf_counter() - start)
+            return bare_rate(spec, x, cfg.epochs, cfg.batch_size, cfg.lr)
 
         r = interleaved({"ours": ours, "ours, no clipping": ours_noclip, "bare": bare}, repeats)
         ratio = paired_ratio(r["ours"], r["bare"])
