@@ -111,8 +111,9 @@ def _charts(view: JobView | None, config_sine, total_epochs: int) -> None:
 
 def _panel_body() -> None:
     # The top slot holds whatever the state needs (a hint, the progress bar, a note), so the
-    # charts below keep their places from one run of the panel to the next: elements that
-    # moved would linger as stale copies while the next run draws (seen in a browser).
+    # charts below keep their places from one run of the panel to the next. (While the page
+    # reruns after a run has ended, Streamlit still shows the previous chart, stale, for a
+    # few frames beside the new one: tests/browser judge the page once it has settled.)
     status = st.container()
     run = current_run()
     if run is None:
