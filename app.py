@@ -1,9 +1,9 @@
 """LSTM Autoencoder Explorer: the page registry and the sidebar shared by every page.
 
-The page scripts live in app_pages/, not pages/: Streamlit 1.67 treats a folder named pages/
-next to the entry script as an old-style multipage app until the first st.navigation call,
-so a fresh server whose first visitor opens a shared link to a sub-page would run that page
-alone, without this sidebar (seen in a browser, and in every AppTest run).
+Each page is `pages/<name>/page.py`, one level down on purpose: Streamlit 1.67 globs only
+`pages/*.py` for its old-style multipage mode (active until the first st.navigation call), so
+scripts in subfolders keep this file's list the one page registry and a deep link to a
+sub-page on a fresh server still gets the sidebar (guarded by tests/browser).
 """
 
 import streamlit as st
@@ -17,10 +17,14 @@ st.set_page_config(
 )
 
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/monitoring:"),
-    st.Page("app_pages/timesteps.py", title="Time steps", icon=":material/timer:"),
+    st.Page("pages/home/page.py", title="Home", icon=":material/home:", default=True,
+            url_path="home"),
+    st.Page("pages/architecture/page.py", title="Architecture",
+            icon=":material/account_tree:", url_path="architecture"),
+    st.Page("pages/train/page.py", title="Train", icon=":material/monitoring:",
+            url_path="train"),
+    st.Page("pages/timesteps/page.py", title="Time steps", icon=":material/timer:",
+            url_path="timesteps"),
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 page = st.navigation(pages)

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from lstmae_demo.train import tune_allocator
+    from lstmae_demo.training import tune_allocator
 
     torch.set_num_threads(1)
     # The trainer tunes glibc's malloc once per process; do it first so that every loop in

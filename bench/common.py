@@ -131,7 +131,7 @@ def machine() -> dict[str, str]:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
                                 capture_output=True, text=True, check=False).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "lstmae_demo", "app.py",
-                                "app_pages"], cwd=REPO, capture_output=True, text=True,
+                                "pages"], cwd=REPO, capture_output=True, text=True,
                                check=False).stdout.strip()
         commit += " (+ uncommitted changes)" if dirty else ""
     except OSError:

@@ -8,9 +8,9 @@ import torch
 
 from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.data import make_sine
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ARCHS
-from lstmae_demo.train import Epoch, Finished, train
+from lstmae_demo.training import Epoch, Finished, train
 
 from .common import Section, fmt_x, median, verdict
 

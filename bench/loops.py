@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from lstmae_demo import codegen
-from lstmae_demo.models import Autoencoder
+from lstmae_demo.archs import Autoencoder
 from lstmae_demo.spec import ModelSpec
 
 
@@ -31,7 +31,7 @@ def bare_rate(spec: ModelSpec, x: torch.Tensor, epochs: int, batch_size: int,
     """Training sequences per second of `bare_loop` on a fresh seed-0 model of `spec`."""
     import time
 
-    from lstmae_demo.models import build_model
+    from lstmae_demo.archs import build_model
 
     model = build_model(spec, seed=0)
     start = time.perf_counter()

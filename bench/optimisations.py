@@ -8,9 +8,9 @@ from dataclasses import replace
 
 from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.data import make_sine
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ARCHS
-from lstmae_demo.train import fit
+from lstmae_demo.training import fit
 
 from . import convergence
 from .common import Section, fmt_x, interleaved, median, paired_ratio, run_python
@@ -21,10 +21,10 @@ ALLOCATOR_CHILD = """
 import json, resource, sys
 from dataclasses import replace
 import torch
-import lstmae_demo.train as tr
+import lstmae_demo.training as tr
 from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.data import make_sine
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 arch, epochs, batch, tuned = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 if not tuned:
     tr.tune_allocator = lambda: False
@@ -73,7 +73,7 @@ def torch_clipping():
     """The trainer with torch's clip_grad_norm_ instead of its own cheaper, identical one."""
     from torch import nn
 
-    import lstmae_demo.train as trainer
+    import lstmae_demo.training as trainer
 
     original = trainer._clip_gradients
     trainer._clip_gradients = lambda params, m: nn.utils.clip_grad_norm_(params, m).item()
@@ -108,7 +108,7 @@ def step_part_rows(quick: bool) -> list[list[object]]:
     import torch
     from torch import nn
 
-    import lstmae_demo.train as trainer
+    import lstmae_demo.training as trainer
 
     torch.set_num_threads(1)
     calls = 200 if quick else 3000
@@ -192,7 +192,7 @@ def profile_text(quick: bool) -> str:
 @contextmanager
 def constant_lr():
     """The trainer without its end-of-run learning-rate decay."""
-    import lstmae_demo.train as trainer
+    import lstmae_demo.training as trainer
 
     original = trainer.lr_factor
     trainer.lr_factor = lambda step, total: 1.0
@@ -274,7 +274,7 @@ def run(quick: bool = False, new_defaults: list[dict] | None = None) -> Section:
     sec.data["step_parts"] = rows
 
     rows = allocator_rows(quick)
-    sec.add("", "**Optimisation 3: glibc malloc tuning** (`lstmae_demo.train.tune_allocator`, "
+    sec.add("", "**Optimisation 3: glibc malloc tuning** (`lstmae_demo.training.tune_allocator`, "
             "once per process). Profiling the old default (batch 32) showed 20-50% of a step "
             "in page faults: glibc handed each step's freed LSTM workspace back to the OS and "
             "faulted it in again on the next step. At the new default batch 16 glibc's own "

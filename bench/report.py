@@ -7,7 +7,7 @@ import time
 import torch
 
 from lstmae_demo.data import SineConfig, make_sine
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ModelSpec
 
 from .common import Section, fmt_s, median, spread

@@ -17,8 +17,8 @@ import torch
 from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.data import make_sine
 from lstmae_demo.jobs import TrainingJob, TrainingQueue
-from lstmae_demo.models import build_model
-from lstmae_demo.train import fit
+from lstmae_demo.archs import build_model
+from lstmae_demo.training import fit
 
 from .common import Section, cli_train_seconds, fmt_x, interleaved, median, run_python, spread
 

@@ -9,9 +9,9 @@ import torch
 
 from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.data import SineConfig, make_sine
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ARCHS, preset
-from lstmae_demo.train import TrainConfig, fit
+from lstmae_demo.training import TrainConfig, fit
 
 from .common import Section, fmt_x, interleaved, median, paired_ratio, spread, verdict
 from .loops import bare_rate, keras_fit, keras_model, one_per_step_loop
@@ -111,7 +111,7 @@ def run(quick: bool = False) -> Section:
         f"epoch(s), Adam lr {w['lr']}. Rates are training sequences per second, median of "
         f"{repeats} interleaved repeats (min-max in brackets); every ratio is the median of "
         "the rounds' ratios against the bare loop measured in the same round. *ours* = "
-        "`lstmae_demo.train.fit` (its own clock: optimiser steps only, gradient clipping on "
+        "`lstmae_demo.training.fit` (its own clock: optimiser steps only, gradient clipping on "
         "as in the app); *ours (wall)* also pays the per-epoch validation the bare loop "
         "skips. *one sequence per step* = the ECG "
         "tutorial's batch size 1 (timed on a quarter of the data). *Keras fit* = Keras 3 "

@@ -8,9 +8,9 @@ from dataclasses import replace
 import torch
 
 from lstmae_demo.config import KNOB, AppConfig, defaults
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ARCHS
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.trace import trace
 
 from .common import Section, fmt_s, fmt_x, median, verdict
 

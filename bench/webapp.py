@@ -17,7 +17,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from lstmae_demo.config import defaults
-from lstmae_demo.devserver import CHROMIUM_ARGS, app_server
+from bench.devserver import CHROMIUM_ARGS, app_server
 
 from .common import Section, cli_train_seconds, fmt_s, fmt_x, median, verdict
 
@@ -59,7 +59,7 @@ DONE_TEXT = re.compile(r"Done: (\d+) epochs in ([0-9.]+) s")
 @contextmanager
 def server(script: str = "app.py", log_name: str = "bench-server.log",
            options: tuple[str, ...] = (), env: dict[str, str] | None = None):
-    """The app's server as the browser tests start it (lstmae_demo.devserver).
+    """The app's server as the browser tests start it (bench.devserver).
 
     Yields (process, url, seconds from spawn until /_stcore/health answered "ok").
     """

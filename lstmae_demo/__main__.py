@@ -26,8 +26,8 @@ from .spec import (
     preset,
     validate,
 )
-from .trace import Trace, trace
-from .train import Epoch, Finished, TrainConfig, TrainConfigError
+from .shapes.trace import Trace, trace
+from .training import Epoch, Finished, TrainConfig, TrainConfigError
 
 
 class UsageError(Exception):
@@ -115,8 +115,8 @@ def _progress(event: Epoch | Finished, total: int) -> None:
 
 
 def _train(args: argparse.Namespace) -> dict:
-    from .models import build_model
-    from .train import fit
+    from .archs import build_model
+    from .training import fit
 
     spec = spec_from_args(args)
     # The app's data set (AppConfig.sine) with these flags; model knobs come from `spec`.

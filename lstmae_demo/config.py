@@ -13,7 +13,7 @@ from typing import Any
 
 from .data import SineConfig
 from .spec import ACTIVATIONS, ARCHS, DECODERS, FIELDS, ModelSpec, preset
-from .train import TrainConfig
+from .training import TrainConfig
 
 LEARNING_RATES: tuple[str, ...] = ("0.0003", "0.001", "0.003", "0.01", "0.03", "0.1")
 

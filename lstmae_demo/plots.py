@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .trace import Trace
+from .shapes.trace import Trace
 
 SEQUENCE_COLOR = "#0b57d0"  # 3-D (batch, seq, ...) tensors
 VECTOR_COLOR = "#b3261e"  # 2-D (batch, units) vectors and state hand-offs

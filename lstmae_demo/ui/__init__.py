@@ -1,1 +1,1 @@
-"""The only part of the package (with app_pages/) that imports streamlit: widgets and page state."""
+"""The only part of the package (with pages/) that imports streamlit: widgets and page state."""

@@ -17,7 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..config import AppConfig
 from ..jobs import TrainingJob, TrainingQueue
-from ..models import Autoencoder, build_model
+from ..archs import Autoencoder, build_model
 from ..spec import ModelSpec
 from .cache import sine_data
 

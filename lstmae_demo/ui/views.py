@@ -8,10 +8,10 @@ import streamlit as st
 
 from .. import codegen, pitfalls
 from ..config import AppConfig
-from ..explain import bottleneck_sentence, verdict
+from ..shapes.explain import bottleneck_sentence, verdict
 from ..plots import architecture_figure, bottleneck_figure
 from ..spec import ARCH_SOURCES, ARCH_TITLES, ARCHS, ModelSpec
-from ..trace import Trace, trace
+from ..shapes.trace import Trace, trace
 
 
 def _shape(shape) -> str:
@@ -46,7 +46,7 @@ def architecture_overview(config: AppConfig) -> None:
                        f"Keras. Source: {ARCH_SOURCES[arch]}.")
             if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
                          on_click=_open_architecture, args=(arch,)):
-                st.switch_page("app_pages/architecture.py")
+                st.switch_page("pages/architecture/page.py")
 
 
 def layer_table(tr: Trace) -> None:

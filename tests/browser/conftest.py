@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lstmae_demo.devserver import CHROMIUM_ARGS, ServerError, app_server
+from bench.devserver import CHROMIUM_ARGS, ServerError, app_server
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"

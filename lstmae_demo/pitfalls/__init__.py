@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .spec import ARCHS
+from ..spec import ARCHS
 
 PRELUDE = "import math\nimport torch\nfrom torch import nn\n"
 OUTCOMES: tuple[str, ...] = ("error", "silent", "diverged")
@@ -168,7 +168,7 @@ output, (h_n, c_n) = encoder(x)
 """
 
 KERAS_ACTIVATION_FIX = """\
-from lstmae_demo.layers import ActLSTM                   # nn.LSTM's layout, any activation
+from lstmae_demo.nn import ActLSTM                   # nn.LSTM's layout, any activation
 
 torch.manual_seed(0)
 x = torch.linspace(0.1, 0.9, 9).reshape(1, 9, 1)        # (1, 9, 1)
@@ -232,7 +232,7 @@ def _fixed_return_sequences(run: Run) -> str:
 
 
 RELU_DIVERGES = """\
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ModelSpec
 
 torch.manual_seed(0)

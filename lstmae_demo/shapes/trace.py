@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from .spec import ModelSpec, validate
+from ..spec import ModelSpec, validate
 
 BATCH, SEQ, FEATURES, UNITS, BINS, STATE = "batch", "seq", "features", "units", "bins", "layers"
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from lstmae_demo.explain import bottleneck_sentence, named_shape, verdict
-from lstmae_demo.models import build_model
-from lstmae_demo.probe import probe
+from lstmae_demo.shapes.explain import bottleneck_sentence, named_shape, verdict
+from lstmae_demo.archs import build_model
+from lstmae_demo.shapes.probe import probe
 from lstmae_demo.spec import ARCHS, preset
-from lstmae_demo.timesteps import step_views
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.timesteps import step_views
+from lstmae_demo.shapes.trace import trace
 
 
 def views_at(arch: str, t: int, seq_len: int = 9):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lstmae_demo.config import MAX_WORK, AppConfig, defaults, training_budget
-from lstmae_demo.models import build_model, count_params
+from lstmae_demo.archs import build_model, count_params
 from lstmae_demo.spec import ARCHS
 
 

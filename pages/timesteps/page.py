@@ -3,11 +3,11 @@
 import streamlit as st
 import torch
 
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
-from lstmae_demo.probe import probe
-from lstmae_demo.timesteps import step_views
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.probe import probe
+from lstmae_demo.shapes.timesteps import step_views
+from lstmae_demo.shapes.trace import trace
 from lstmae_demo.ui.cache import sine_data
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import trained_model

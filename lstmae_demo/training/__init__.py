@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from .models import Autoencoder, count_params
+from ..archs import Autoencoder, count_params
 
 REASONS: tuple[str, ...] = ("completed", "target_reached", "cancelled", "diverged")
 EVAL_CHUNK = 512  # validation series per forward pass: bounds memory for long CSV data sets

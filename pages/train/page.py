@@ -3,8 +3,8 @@
 import streamlit as st
 
 from lstmae_demo.config import training_budget
-from lstmae_demo.trace import trace
-from lstmae_demo.train import DECAY_FROM, FINAL_LR
+from lstmae_demo.shapes.trace import trace
+from lstmae_demo.training import DECAY_FROM, FINAL_LR
 from lstmae_demo.ui import live
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import STOPPED_NOTE_KEY, current_run, start_run, stop_run

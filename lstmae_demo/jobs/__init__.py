@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .train import Epoch, Finished, Started, TrainConfig, train
+from ..training import Epoch, Finished, Started, TrainConfig, train
 
 log = logging.getLogger(__name__)
 

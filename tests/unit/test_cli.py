@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from lstmae_demo.__main__ import main
-from lstmae_demo.models import build_model, count_params
+from lstmae_demo.archs import build_model, count_params
 from lstmae_demo.spec import ARCHS, ModelSpec
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -102,7 +102,7 @@ def test_train_trains_on_the_apps_data_with_the_apps_settings() -> None:
 
     from lstmae_demo.config import AppConfig, defaults
     from lstmae_demo.data import make_sine
-    from lstmae_demo.train import fit
+    from lstmae_demo.training import fit
 
     out = cli("train", "--arch", "hidden_n", "--units", "8", "--epochs", "2", "--json")
     assert out.returncode == 0, out.stderr

@@ -17,9 +17,9 @@ from lstmae_demo.jobs import (
     default_queue,
     default_slots,
 )
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import preset
-from lstmae_demo.train import TrainConfig
+from lstmae_demo.training import TrainConfig
 
 T = 10
 LONG = TrainConfig(epochs=10_000, batch_size=16)  # minutes if never stopped

@@ -19,8 +19,8 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from lstmae_demo import pitfalls
-from lstmae_demo.layers import ActLSTM, RepeatVector
-from lstmae_demo.models import build_model
+from lstmae_demo.nn import ActLSTM, RepeatVector
+from lstmae_demo.archs import build_model
 from lstmae_demo.pitfalls import (
     OUTCOMES,
     PITFALLS,
@@ -31,7 +31,7 @@ from lstmae_demo.pitfalls import (
     run_pitfall,
 )
 from lstmae_demo.spec import ARCHS, PUBLISHED, ModelSpec
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.trace import trace
 
 KEYS = tuple(PITFALLS)
 

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from strategies import valid_specs
 from torch import nn
 
-from lstmae_demo.layers import ActLSTM
-from lstmae_demo.models import build_model, count_params
-from lstmae_demo.probe import probe
+from lstmae_demo.nn import ActLSTM
+from lstmae_demo.archs import build_model, count_params
+from lstmae_demo.shapes.probe import probe
 from lstmae_demo.spec import ACTIVATIONS, ARCHS, PUBLISHED, ModelSpec, preset
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.trace import trace
 
 
 def check_against_forward_pass(spec: ModelSpec, batch: int) -> None:

@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from .layers import LSTMLayer, Quantize, RepeatVector, ReverseDecoder, bin_centers
-from .spec import ModelSpec, validate
+from ..nn import LSTMLayer, Quantize, RepeatVector, ReverseDecoder, bin_centers
+from ..spec import ModelSpec, validate
 
 
 class Autoencoder(nn.Module):

@@ -12,10 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.spec import ARCHS, preset
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.trace import trace
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["app_pages/home.py", "app_pages/architecture.py", "app_pages/train.py", "app_pages/timesteps.py"]
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGES = ["pages/home/page.py", "pages/architecture/page.py", "pages/train/page.py", "pages/timesteps/page.py"]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
@@ -59,7 +59,7 @@ def test_every_page_renders_for_every_architecture(arch: str, page: str) -> None
 
 
 def test_changing_the_preset_changes_the_table() -> None:
-    at = open_app(page="app_pages/architecture.py")
+    at = open_app(page="pages/architecture/page.py")
     before = table_rows(at)
     expected = [r.name for r in trace(preset("repeatvector")).layers]
     assert [r["layer"].split("  ")[0] for r in before] == expected
@@ -73,7 +73,7 @@ def test_changing_the_preset_changes_the_table() -> None:
 
 
 def test_knob_change_updates_shapes_and_url() -> None:
-    at = open_app(page="app_pages/architecture.py")
+    at = open_app(page="pages/architecture/page.py")
     at.number_input(key="units").set_value(48).run()
     rows = table_rows(at)
     encoder = next(r for r in rows if r["layer"].startswith("encoder LSTM"))
@@ -84,7 +84,7 @@ def test_knob_change_updates_shapes_and_url() -> None:
 def test_shared_url_restores_the_same_state() -> None:
     params = {"arch": "encdec_ad", "units": "20", "seq_len": "30", "decoder": "unconditioned",
               "noise": "0.05", "epochs": "7", "lr": "0.003"}
-    at = open_app(params, "app_pages/architecture.py")
+    at = open_app(params, "pages/architecture/page.py")
     for key, value in params.items():
         assert str(at.session_state[key]) == value
     assert not at.warning or all("not valid" not in w.value for w in at.warning)
@@ -98,15 +98,15 @@ def test_shared_url_restores_the_same_state() -> None:
      ({"lr": "7"}, "lr"), ({"noise": "-1"}, "noise")],
 )
 def test_bad_url_values_fall_back_with_a_visible_note(params: dict, field: str) -> None:
-    at = open_app(params, "app_pages/architecture.py")
-    defaults = open_app(page="app_pages/architecture.py")
+    at = open_app(params, "pages/architecture/page.py")
+    defaults = open_app(page="pages/architecture/page.py")
     assert at.session_state[field] == defaults.session_state[field]
     notes = " ".join(w.value for w in at.warning)
     assert "not valid" in notes and field in notes
 
 
 def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
-    at = open_app({"epochs": "2", "n_series": "32", "seq_len": "16"}, "app_pages/train.py")
+    at = open_app({"epochs": "2", "n_series": "32", "seq_len": "16"}, "pages/train/page.py")
     at.button(key="train_button").click().run()
     run = at.session_state["_training_run"]
     assert run.job.wait(timeout=60)
@@ -124,7 +124,7 @@ def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
 
 
 def test_before_a_run_the_train_page_draws_empty_curves_and_the_validation_series() -> None:
-    at = open_app({"seq_len": "16", "epochs": "7"}, "app_pages/train.py")
+    at = open_app({"seq_len": "16", "epochs": "7"}, "pages/train/page.py")
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
     assert [len(t["y"]) for t in losses["data"]] == [0, 0]
@@ -143,7 +143,7 @@ def test_the_train_click_draws_the_first_epoch_in_its_own_rerun(monkeypatch) -> 
     # and a wait long enough for the slowest CI machine.
     monkeypatch.setattr(training, "FIRST_EPOCH_WAIT_S", 60.0)
     at = open_app({"epochs": "300", "n_series": "1024", "seq_len": "100", "units": "64"},
-                  "app_pages/train.py")
+                  "pages/train/page.py")
     at.button(key="train_button").click().run()  # no fragment polling under AppTest
     job = at.session_state["_training_run"].job
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -154,7 +154,7 @@ def test_the_train_click_draws_the_first_epoch_in_its_own_rerun(monkeypatch) -> 
 
 
 def test_changing_the_model_stops_a_running_job() -> None:
-    at = open_app({"epochs": "300", "n_series": "64"}, "app_pages/train.py")
+    at = open_app({"epochs": "300", "n_series": "64"}, "pages/train/page.py")
     at.button(key="train_button").click().run()
     job = at.session_state["_training_run"].job
     time.sleep(0.5)
@@ -166,13 +166,13 @@ def test_changing_the_model_stops_a_running_job() -> None:
 
 def test_a_run_over_the_server_budget_is_refused_with_the_limit() -> None:
     at = open_app({"epochs": "300", "n_series": "2048", "seq_len": "200", "units": "256"},
-                  "app_pages/train.py")
+                  "pages/train/page.py")
     assert at.button(key="train_button").disabled
     assert any("limit is" in e.value for e in at.error)
 
 
 def test_swapped_frequencies_are_explained_not_hidden() -> None:
-    at = open_app({"freq_min": "4", "freq_max": "2", "seq_len": "8"}, "app_pages/train.py")
+    at = open_app({"freq_min": "4", "freq_max": "2", "seq_len": "8"}, "pages/train/page.py")
     notes = " ".join(i.value for i in at.info)
     assert "swapped" in notes and "capped" in notes
     assert "frequencies 2–3.2 cycles per window" in at.markdown[0].value  # 0.4 x 8 steps

@@ -27,11 +27,11 @@ from hypothesis import strategies as st
 from strategies import valid_specs
 
 from lstmae_demo.codegen import keras_source, keras_weight_layers, pytorch_source
-from lstmae_demo.layers import bin_boundaries
-from lstmae_demo.models import build_model, count_params
-from lstmae_demo.probe import probe
+from lstmae_demo.nn import bin_boundaries
+from lstmae_demo.archs import build_model, count_params
+from lstmae_demo.shapes.probe import probe
 from lstmae_demo.spec import ACTIVATIONS, ARCHS, DECODERS, PUBLISHED, ModelSpec, SpecError, preset
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.trace import trace
 
 BATCH = 3
 

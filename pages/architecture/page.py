@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lstmae_demo.spec import ARCH_SOURCES, ARCH_TITLES
-from lstmae_demo.trace import trace
+from lstmae_demo.shapes.trace import trace
 from lstmae_demo.ui import views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 

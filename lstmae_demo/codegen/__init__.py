@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from string import Template
 from textwrap import dedent, fill, indent
 
-from .layers import bin_boundaries
-from .spec import ARCH_SOURCES, ARCH_TITLES, ModelSpec, validate
-from .trace import Trace, trace
+from ..nn import bin_boundaries
+from ..spec import ARCH_SOURCES, ARCH_TITLES, ModelSpec, validate
+from ..shapes.trace import Trace, trace
 
 # The order in which LSTMLayer's `returns` options are written out (only those a model uses).
 RETURN_BRANCHES = ("sequence", "last", "h_n", "state")

@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from lstmae_demo.models import build_model
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ARCHS, preset
-from lstmae_demo.train import (
+from lstmae_demo.training import (
     DECAY_FROM,
     FINAL_LR,
     Epoch,
