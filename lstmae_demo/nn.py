@@ -1,4 +1,5 @@
-"""Small building blocks, each a module whose output is exactly one row of the shape trace.
+"""The building blocks every architecture is made of, each a module whose output is exactly
+one row of the shape trace, and the one vocabulary for what a layer hands on.
 
 Shape comments use B = batch, T = seq_len, F = n_features, U = units, I = input size.
 """
@@ -8,7 +9,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-RETURNS = ("sequence", "last", "h_n", "state")
+# What a layer hands to the next one: the one vocabulary shared by the models (LSTMLayer's
+# `returns`), the trace (LayerRecord.passes), the Time steps page and the flow chart.
+HANDS_ON: dict[str, str] = {
+    "sequence": "every step's output",
+    "last": "the last step's output only",
+    "h_n": "the final hidden state h_n only",
+    "state": "the final state (h_n, c_n) only",
+    "h_state": "the final hidden state h_n only, as an initial state whose c starts at zero",
+    "sequence_state": "every step's output and the final state (h_n, c_n)",
+    "repeat": "one vector, copied to every step",
+    "reversed": "every step, computed backwards from the encoder's state",
+}
+# What an LSTMLayer can return.
+RETURNS = ("sequence", "last", "h_n", "state", "h_state", "sequence_state")
 
 
 class ActLSTM(nn.Module):
@@ -72,6 +86,8 @@ class LSTMLayer(nn.Module):
               "last":     output[:, -1] (B, U)            (Keras return_sequences=False)
               "h_n":      h_n[-1] (B, U)                  (the same numbers, taken from the state)
               "state":    (h_n, c_n), each (1, B, U)      (Keras return_state=True)
+              "h_state":  (h_n, zeros), each (1, B, U)    (hand over h only; c starts at zero)
+              "sequence_state": (output, (h_n, c_n))  (return_sequences and return_state)
     """
 
     def __init__(self, input_size: int, hidden_size: int, activation: str, returns: str):
@@ -90,7 +106,11 @@ class LSTMLayer(nn.Module):
             return output[:, -1]  # (B, U): the other T-1 outputs are thrown away
         if self.returns == "h_n":
             return h_n[-1]  # (1, B, U) -> (B, U); h_n is never batch-first
-        return h_n, c_n  # (1, B, U) each
+        if self.returns == "state":
+            return h_n, c_n  # (1, B, U) each
+        if self.returns == "h_state":
+            return h_n, torch.zeros_like(c_n)  # (1, B, U) each: c_n is not handed over
+        return output, (h_n, c_n)  # (B, T, U), and (1, B, U) each
 
 
 class RepeatVector(nn.Module):
@@ -172,3 +192,26 @@ class ReverseDecoder(nn.Module):
             out, (h, c) = self.rnn(previous, (h, c))  # out (B, 1, U)
             states.append(out[:, 0])
         return torch.stack(states, dim=1)  # (B, T, U)
+
+
+class DotAttention(nn.Module):
+    """Dot-product attention over every encoder output, as Keras's `Attention()` (Luong):
+    for each decoder step, a softmax over the T encoder steps weighs their outputs.
+
+    No parameters. query (B, T, U) from the decoder, values (B, T, U) from the encoder ->
+    context (B, T, U): step t's weighted mix of all encoder outputs.
+    """
+
+    def forward(self, query: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """(B, T, U), (B, T, U) -> (B, T, U)."""
+        scores = query @ values.transpose(1, 2)  # (B, T_query, T_values)
+        weights = torch.softmax(scores, dim=-1)  # each query step's weights sum to 1
+        return weights @ values  # (B, T, U)
+
+
+class Concat(nn.Module):
+    """Joins tensors on the last axis (Keras's `Concatenate()`): (B, T, U) x 2 -> (B, T, 2U)."""
+
+    def forward(self, *parts: torch.Tensor) -> torch.Tensor:
+        """Concatenate on the last axis."""
+        return torch.cat(parts, dim=-1)

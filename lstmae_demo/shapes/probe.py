@@ -17,8 +17,9 @@ from .trace import Trace
 class Observed:
     """What one traced layer really produced in a forward pass."""
 
-    output: torch.Tensor  # the tensor passed on (for a (h_n, c_n) hand-off: h_n)
-    c_n_out: torch.Tensor | None = None  # the c_n passed on, for a (h_n, c_n) hand-off
+    output: torch.Tensor  # the tensor passed on (for a (h, c) hand-off: its h)
+    c_n_out: torch.Tensor | None = None  # the c passed on, for a hand-off of a state
+    h_n_out: torch.Tensor | None = None  # the h passed on beside every output (sequence_state)
     full_output: torch.Tensor | None = None  # an LSTM's whole `output` sequence
     h_n: torch.Tensor | None = None
     c_n: torch.Tensor | None = None
@@ -60,10 +61,13 @@ def _observed(slots: dict[str, object], x: torch.Tensor) -> Observed:
     if "out" not in slots:  # the input record
         return Observed(output=x)
     out = slots["out"]
-    c_out = None
-    if isinstance(out, tuple):  # a (h_n, c_n) hand-off
+    h_out = c_out = None
+    if isinstance(out, tuple) and isinstance(out[1], tuple):  # (output, (h_n, c_n))
+        out, (h_out, c_out) = out
+    elif isinstance(out, tuple):  # a (h, c) hand-off
         out, c_out = out
     if "rnn" not in slots:
         return Observed(output=out)
     full, (h_n, c_n) = slots["rnn"]
-    return Observed(output=out, c_n_out=c_out, full_output=full, h_n=h_n, c_n=c_n)
+    return Observed(output=out, c_n_out=c_out, h_n_out=h_out, full_output=full, h_n=h_n,
+                    c_n=c_n)

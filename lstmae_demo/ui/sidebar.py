@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..config import KNOBS, AppConfig, Knob, parse_params
-from ..spec import ARCH_TITLES
+from ..archs import get_arch
+from ..config import AppConfig
+from ..settings import KNOBS, Knob, parse_params
 
 NOTES_KEY = "_url_notes"
 LOADED_KEY = "_url_loaded"
@@ -32,12 +33,12 @@ def _widget(knob: Knob, container, disabled: bool = False, help_extra: str = "")
     help_text = knob.help + (f" — {help_extra}" if help_extra else "")
     if knob.name == "arch":
         container.selectbox(knob.label, knob.choices, key=knob.name, help=help_text,
-                            format_func=lambda a: f"{a} — {ARCH_TITLES[a]}")
+                            format_func=lambda a: f"{a} — {get_arch(a).title}")
     elif knob.name == "lr":
         container.select_slider(knob.label, knob.choices, key=knob.name, help=help_text)
     elif knob.choices is not None:
         container.radio(knob.label, knob.choices, key=knob.name, help=help_text,
-                        horizontal=True, disabled=disabled)
+                        horizontal=True, disabled=disabled, format_func=knob.label_of)
     elif knob.name == "noise":
         container.slider(knob.label, float(knob.low), float(knob.high), step=knob.step,
                          key=knob.name, help=help_text)
@@ -56,16 +57,10 @@ def sidebar() -> AppConfig:
     arch = state["arch"]
     model = st.sidebar.expander("Model", expanded=True)
     for knob in KNOBS:
-        if knob.group != "model":
+        if knob.group not in ("model", "view"):
             continue
-        disabled, extra = False, ""
-        if knob.name == "bins" and arch != "embedding":
-            disabled, extra = True, "used by the embedding architecture only"
-        elif knob.name == "decoder" and arch != "encdec_ad":
-            disabled, extra = True, "used by encdec_ad only"
-        elif knob.name == "n_features" and arch == "embedding":
-            disabled, extra = True, "embedding reads one token id per step, so F = 1"
-        _widget(knob, model, disabled, extra)
+        applies = knob.applies_to(arch)
+        _widget(knob, model, disabled=not applies, help_extra="" if applies else knob.why_not)
     for group, title in (("data", "Sine data"), ("training", "Training")):
         box = st.sidebar.expander(title, expanded=False)
         for knob in KNOBS:

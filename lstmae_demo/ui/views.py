@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import streamlit as st
 
 from .. import codegen, pitfalls
+from ..archs import get_arch
 from ..config import AppConfig
-from ..shapes.explain import bottleneck_sentence, verdict
 from ..plots import architecture_figure, bottleneck_figure
-from ..spec import ARCH_SOURCES, ARCH_TITLES, ARCHS, ModelSpec
+from ..settings import ARCHS, MODEL_FIELDS
+from ..shapes.explain import bottleneck_sentence, verdict
 from ..shapes.trace import Trace, trace
+from ..spec import ModelSpec, normalised
 
 
 def _shape(shape) -> str:
@@ -19,10 +19,8 @@ def _shape(shape) -> str:
 
 
 def spec_for(config: AppConfig, arch: str) -> ModelSpec:
-    """The sidebar's sizes applied to another architecture (embedding keeps F = 1)."""
-    spec = config.spec
-    n_features = 1 if arch == "embedding" else config.values["n_features"]
-    return dataclasses.replace(spec, arch=arch, n_features=n_features)
+    """The sidebar's settings applied to another architecture (knobs it ignores at default)."""
+    return normalised(ModelSpec(**{k: config.values[k] for k in MODEL_FIELDS} | {"arch": arch}))
 
 
 def _open_architecture(arch: str) -> None:
@@ -35,7 +33,7 @@ def architecture_overview(config: AppConfig) -> None:
     for i, arch in enumerate(ARCHS):
         tr = trace(spec_for(config, arch), config.batch)
         with columns[i % 2].container(border=True):
-            st.markdown(f"#### `{arch}` — {ARCH_TITLES[arch]}")
+            st.markdown(f"#### `{arch}` — {get_arch(arch).title}")
             left, right = st.columns(2)
             left.metric("numbers in the code", tr.latent_per_example,
                         help=f"latent shape {_shape(tr.latent_shape)} for a batch of "
@@ -43,7 +41,7 @@ def architecture_overview(config: AppConfig) -> None:
             right.metric("numbers in the input", tr.input_per_example)
             st.markdown(verdict(tr))
             st.caption(f"Parameters: {tr.params_torch:,} in PyTorch, {tr.params_keras:,} in "
-                       f"Keras. Source: {ARCH_SOURCES[arch]}.")
+                       f"Keras. Source: {get_arch(arch).source}.")
             if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
                          on_click=_open_architecture, args=(arch,)):
                 st.switch_page("pages/architecture/page.py")
@@ -121,7 +119,7 @@ def _pitfall(key: str) -> pitfalls.PitfallResult:
 
 def pitfall_section(arch: str) -> None:
     """Each pitfall of this reference, run for real: the framework's error, why, the fix."""
-    for i, key in enumerate(pitfalls.pitfalls_for(arch)):
+    for i, key in enumerate(get_arch(arch).pitfalls):
         result = _pitfall(key)
         with st.expander(result.title, expanded=i == 0):
             st.code(result.code, language="python")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lstmae_demo.spec import ARCH_SOURCES, ARCH_TITLES
+from lstmae_demo.archs import get_arch
 from lstmae_demo.shapes.trace import trace
 from lstmae_demo.ui import views
 from lstmae_demo.ui.sidebar import current, show_url_notes
@@ -12,8 +12,8 @@ config = current()
 spec = config.spec
 tr = trace(spec, config.batch)
 
-st.title(f"`{spec.arch}` — {ARCH_TITLES[spec.arch]}")
-st.caption(f"Source: {ARCH_SOURCES[spec.arch]}. Change the model in the sidebar; "
+st.title(f"`{spec.arch}` — {get_arch(spec.arch).title}")
+st.caption(f"Source: {get_arch(spec.arch).source}. Change the model in the sidebar; "
            "nothing here trains, every number comes from the shape tracer.")
 views.summary_metrics(tr)
 views.diagram(tr)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from lstmae_demo.config import MAX_WORK, AppConfig, defaults, training_budget
 from lstmae_demo.archs import build_model, count_params
+from lstmae_demo.config import MAX_WORK, AppConfig, training_budget
+from lstmae_demo.settings import defaults
 from lstmae_demo.spec import ARCHS
 
 

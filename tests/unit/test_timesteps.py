@@ -8,16 +8,17 @@ import numpy as np
 import pytest
 import torch
 
-from lstmae_demo.shapes.explain import bottleneck_sentence, named_shape, verdict
 from lstmae_demo.archs import build_model
+from lstmae_demo.nn import HANDS_ON
+from lstmae_demo.shapes.explain import bottleneck_sentence, named_shape, verdict
 from lstmae_demo.shapes.probe import probe
-from lstmae_demo.spec import ARCHS, preset
 from lstmae_demo.shapes.timesteps import step_views
 from lstmae_demo.shapes.trace import trace
+from lstmae_demo.spec import ARCHS, READS, ModelSpec, preset
 
 
-def views_at(arch: str, t: int, seq_len: int = 9):
-    spec = dataclasses.replace(preset(arch), seq_len=seq_len, units=5)
+def views_at(arch: str, t: int, seq_len: int = 9, **choices):
+    spec = dataclasses.replace(preset(arch), seq_len=seq_len, units=5, **choices)
     tr = trace(spec, batch=1)
     model = build_model(spec, seed=0).eval()
     x = torch.rand(1, seq_len, 1) * 2 - 1
@@ -29,11 +30,11 @@ def views_at(arch: str, t: int, seq_len: int = 9):
 def test_last_output_only_is_sent_at_the_last_step(t: int) -> None:
     views, seen = views_at("repeatvector", t)
     encoder = views["encoder LSTM"]
-    assert encoder.passes_on == "last step only"
+    assert encoder.passes_on == HANDS_ON["last"]
     assert encoder.sent_at_t == (t == 8)
     # The numbers shown for step t are that step's real LSTM output.
     np.testing.assert_allclose(encoder.values, seen["encoder LSTM"].full_output[0, t].numpy())
-    assert views["decoder LSTM"].sent_at_t and views["decoder LSTM"].passes_on == "every step"
+    assert views["decoder LSTM"].sent_at_t and views["decoder LSTM"].passes_on == HANDS_ON["sequence"]
 
 
 def test_repeat_vector_shows_the_same_code_at_every_step() -> None:
@@ -43,9 +44,10 @@ def test_repeat_vector_shows_the_same_code_at_every_step() -> None:
     np.testing.assert_allclose(views["RepeatVector"].values, seen["encoder LSTM"].output[0])
 
 
-def test_state_hand_off_and_backwards_decoder() -> None:
-    views, seen = views_at("encdec_ad", 3)
-    assert views["encoder LSTM"].passes_on == "final state only"
+@pytest.mark.parametrize(("handoff", "passes"), [("h", "h_state"), ("hc", "state")])
+def test_state_hand_off_and_backwards_decoder(handoff: str, passes: str) -> None:
+    views, seen = views_at("encdec_ad", 3, handoff=handoff)
+    assert views["encoder LSTM"].passes_on == HANDS_ON[passes]
     assert not views["encoder LSTM"].sent_at_t
     assert "backwards" in views["decoder LSTM"].produces
     np.testing.assert_allclose(views["decoder LSTM"].values, seen["decoder LSTM"].output[0, 3])
@@ -64,10 +66,22 @@ def test_step_outside_the_sequence_is_refused() -> None:
         step_views(tr, {}, 50)
 
 
-@pytest.mark.parametrize("arch", ARCHS)
-def test_verdict_agrees_with_the_trace(arch: str) -> None:
+@pytest.mark.parametrize("reads", READS)
+def test_every_embedding_decoder_has_a_view_at_every_step(reads: str) -> None:
+    for t in (0, 8):
+        views, _ = views_at("embedding", t, reads=reads)
+        assert all(v.passes_on in HANDS_ON.values() for v in views.values())
+        assert views["encoder LSTM"].sent_at_t == (reads != "state" or t == 8)
+
+
+SPECS = [preset(a) for a in ARCHS] + [ModelSpec(arch="embedding", reads=r) for r in READS] + [
+    ModelSpec(arch="encdec_ad", handoff="hc")]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: "-".join(s.to_dict().values()))
+def test_verdict_agrees_with_the_trace(spec: ModelSpec) -> None:
     for units in (8, 64):
-        tr = trace(dataclasses.replace(preset(arch), units=units))
+        tr = trace(dataclasses.replace(spec, units=units))
         sentence = bottleneck_sentence(tr)
         assert sentence.startswith("Bottleneck" if tr.has_bottleneck else "No bottleneck")
         assert f"{tr.latent_per_example} numbers per example" in sentence

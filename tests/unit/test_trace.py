@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from strategies import valid_specs
 from torch import nn
 
-from lstmae_demo.nn import ActLSTM
-from lstmae_demo.archs import build_model, count_params
+from lstmae_demo.archs import PUBLISHED, build_model, count_params
+from lstmae_demo.nn import HANDS_ON, ActLSTM
 from lstmae_demo.shapes.probe import probe
-from lstmae_demo.spec import ACTIVATIONS, ARCHS, PUBLISHED, ModelSpec, preset
 from lstmae_demo.shapes.trace import trace
+from lstmae_demo.spec import ACTIVATIONS, ARCHS, HANDOFFS, READS, ModelSpec, preset
 
 
 def check_against_forward_pass(spec: ModelSpec, batch: int) -> None:
@@ -49,30 +49,50 @@ def check_against_forward_pass(spec: ModelSpec, batch: int) -> None:
 
 def check_what_is_passed_on(passes: str, got) -> None:
     """The record's `passes` says which of the layer's numbers the next layer really gets."""
+    assert passes in HANDS_ON
     if passes == "sequence" and got.full_output is not None:
         assert torch.equal(got.output, got.full_output)  # every step
     elif passes == "last":
         assert torch.allclose(got.output, got.full_output[:, -1])  # == h_n[-1]
         assert torch.allclose(got.output, got.h_n[-1])
+    elif passes == "h_n":
+        assert torch.allclose(got.output, got.h_n[-1])
+        assert torch.allclose(got.output, got.full_output[:, -1])
     elif passes == "state":
         assert torch.equal(got.output, got.h_n) and torch.equal(got.c_n_out, got.c_n)
+    elif passes == "h_state":  # h handed over, the decoder's c starts at zero
+        assert torch.equal(got.output, got.h_n)
+        assert torch.equal(got.c_n_out, torch.zeros_like(got.c_n))
+    elif passes == "sequence_state":  # every output, and the final (h, c) beside them
+        assert torch.equal(got.output, got.full_output)
+        assert torch.equal(got.h_n_out, got.h_n) and torch.equal(got.c_n_out, got.c_n)
     elif passes == "repeat":
         assert torch.equal(got.output, got.output[:, :1].expand_as(got.output))  # copies
     elif passes == "reversed":  # h_D(L) = h_E(L), then the rest run backwards
         assert torch.equal(got.output[:, :-1].flip(1), got.full_output)
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+CHOICES = [preset(a) for a in ARCHS if a not in ("embedding", "encdec_ad")] + [
+    ModelSpec(arch="embedding", reads=r) for r in READS] + [
+    ModelSpec(arch="encdec_ad", handoff=h, decoder=d) for h in HANDOFFS
+    for d in ("conditional", "unconditioned")]
+
+
+@pytest.mark.parametrize("spec", CHOICES, ids=lambda s: "-".join(s.to_dict().values()))
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("batch", [1, 3])
-def test_presets_match_forward_pass(arch: str, activation: str, batch: int) -> None:
-    check_against_forward_pass(dataclasses.replace(preset(arch), activation=activation), batch)
+def test_every_arch_and_choice_matches_forward_pass(spec: ModelSpec, activation: str,
+                                                    batch: int) -> None:
+    check_against_forward_pass(dataclasses.replace(spec, activation=activation), batch)
 
 
 @pytest.mark.parametrize(
     "spec",
     [
         ModelSpec(arch="repeatvector", seq_len=2, n_features=5, units=1),
+        ModelSpec(arch="repeatvector", seq_len=1, n_features=2, units=3),  # Keras accepts T=1
+        ModelSpec(arch="hidden_n", seq_len=1, units=2),
+        ModelSpec(arch="embedding", seq_len=1, units=2, bins=3, reads="attention"),
         ModelSpec(arch="hidden_n", seq_len=7, n_features=3, units=4),  # the tutorial can't
         ModelSpec(arch="embedding", seq_len=3, units=5, bins=2),
         ModelSpec(arch="encdec_ad", seq_len=2, n_features=2, units=3, decoder="unconditioned"),
@@ -94,7 +114,7 @@ def test_random_specs_match_forward_pass(spec: ModelSpec, batch: int) -> None:
 
 
 def test_published_parameter_counts() -> None:
-    """The two tutorials' own sizes give their published counts (REFERENCES.md)."""
+    """The two tutorials' own sizes give their published counts (docs/sources.md)."""
     rv, ecg = PUBLISHED["repeatvector"], PUBLISHED["hidden_n"]
     assert count_params(build_model(ecg)) == trace(ecg).params_torch == 990_465
     assert count_params(build_model(rv)) == trace(rv).params_torch == 122_101
@@ -108,15 +128,29 @@ def test_keras_and_torch_counts_differ_by_one_bias_per_gate() -> None:
         assert rec.params_torch - rec.params_keras == 4 * units
 
 
-@pytest.mark.parametrize("arch", ARCHS)
-def test_bottleneck_verdict(arch: str) -> None:
-    tr = trace(preset(arch))
+@pytest.mark.parametrize("spec", CHOICES, ids=lambda s: "-".join(s.to_dict().values()))
+def test_bottleneck_verdict(spec: ModelSpec) -> None:
+    tr = trace(spec)
     assert tr.compression == tr.input_per_example / tr.latent_per_example
-    no_bottleneck_note = any("No bottleneck" in n for n in tr.notes)
+    no_bottleneck_note = any("No bottleneck" in n or "No fixed-size code" in n for n in tr.notes)
     assert no_bottleneck_note == (not tr.has_bottleneck)
-    if arch == "embedding":  # every output passed on: seq x units numbers, more than the input
-        assert not tr.has_bottleneck
-        assert tr.latent_shape == (32, preset(arch).seq_len, preset(arch).units)
+
+
+def test_what_the_decoder_reads_decides_the_embedding_bottleneck() -> None:
+    """Final state only: a fixed 2U-number code; attention or step by step: every output."""
+    t, u = 40, 8
+    state, attention, steps = (trace(ModelSpec(arch="embedding", seq_len=t, units=u, reads=r))
+                               for r in ("state", "attention", "steps"))
+    assert state.has_bottleneck and state.latent_per_example == 2 * u
+    assert not attention.has_bottleneck and attention.latent_per_example == t * u + 2 * u
+    assert not steps.has_bottleneck and steps.latent_per_example == t * u
+    assert not attention.code.fixed_size and not steps.code.fixed_size
+
+
+def test_the_encdec_ad_handoff_is_counted_as_handed_over() -> None:
+    h, hc = (trace(ModelSpec(arch="encdec_ad", handoff=x)) for x in ("h", "hc"))
+    assert h.latent_per_example == 32 and hc.latent_per_example == 64
+    assert h.has_bottleneck and not hc.has_bottleneck  # T = 50 inputs: 32 < 50 <= 64
 
 
 def test_sequence_versus_vector_axes() -> None:
@@ -163,7 +197,8 @@ def test_to_dict_is_json_ready() -> None:
     import json
 
     data = json.loads(json.dumps(trace(preset("encdec_ad"), 2).to_dict()))
-    assert data["latent_shape"] == [2, 64]
+    assert data["latent_shape"] == [1, 2, 32]  # h_n handed over, as the paper does
+    assert data["latent_per_example"] == 32
     assert [layer["key"] for layer in data["layers"]] == [
         "input", "encoder_lstm", "decoder_lstm", "output_linear"]
 
