@@ -1,4 +1,4 @@
-"""Tests for lstmae_demo.data: the seeded sine generator and the CSV loader."""
+"""Tests for lstmae_demo.data: the seeded sine generator, the CSV loader and the data sources."""
 
 import dataclasses
 import math
@@ -9,19 +9,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lstmae_demo.config import AppConfig
 from lstmae_demo.data import (
     MAX_BYTES,
     MAX_COLUMNS,
     MAX_ROWS,
     MAX_VALUES,
+    SOURCES,
     CsvSeries,
     DataError,
     SineConfig,
     SineData,
+    load,
     load_csv,
     make_sine,
+    source_name,
     validate_sine,
 )
+from lstmae_demo.settings import default
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -53,10 +58,21 @@ def csv_text(rows, header=None, delimiter=",") -> str:
 def test_default_config_shapes_and_dtypes():
     data = make_sine(SineConfig())
     assert isinstance(data, SineData)
-    assert data.train.shape == (256, 50, 1)
-    assert data.val.shape == (64, 50, 1)
+    n, t, f = default("n_series"), default("seq_len"), default("n_features")
+    assert data.train.shape == (n, t, f)
+    assert data.val.shape == (n // 4, t, f)
     assert data.train.dtype == np.float32 and data.val.dtype == np.float32
     assert data.train.flags.c_contiguous
+
+
+KNOB_FIELDS = ("n_series", "seq_len", "n_features", "freq_min", "freq_max", "noise", "seed")
+
+
+def test_defaults_are_the_settings_tables_and_the_apps_data_set():
+    cfg = SineConfig()
+    assert {k: getattr(cfg, k) for k in KNOB_FIELDS} == {k: default(k) for k in KNOB_FIELDS}
+    assert cfg == AppConfig.default().sine  # SineConfig() is the data the app trains on
+    assert hash(cfg) == hash(AppConfig.default().sine)  # frozen: usable as a key
 
 
 @pytest.mark.parametrize(
@@ -114,7 +130,8 @@ def test_changing_n_series_leaves_val_unchanged():
 
 
 def test_noiseless_values_follow_the_documented_formula():
-    cfg = SineConfig(n_series=6, n_val=4, seq_len=30, n_features=3, amplitude=0.6, seed=3)
+    cfg = SineConfig(n_series=6, n_val=4, seq_len=30, n_features=3, amplitude=0.6, noise=0.0,
+                     seed=3)
     data = make_sine(cfg)
     np.testing.assert_allclose(data.train, sine_formula(data.train_params, 30), atol=1e-6)
     np.testing.assert_allclose(data.val, sine_formula(data.val_params, 30), atol=1e-6)
@@ -122,7 +139,7 @@ def test_noiseless_values_follow_the_documented_formula():
 
 @pytest.mark.parametrize("freq", [1, 2, 5, 11])
 def test_fft_peak_is_at_the_stated_integer_frequency(freq):
-    cfg = SineConfig(n_series=8, n_val=0, seq_len=64, freq_min=freq, freq_max=freq)
+    cfg = SineConfig(n_series=8, n_val=0, seq_len=64, freq_min=freq, freq_max=freq, noise=0.0)
     data = make_sine(cfg)
     assert np.all(data.train_params["freq"] == freq)
     spectrum = np.abs(np.fft.rfft(data.train[:, :, 0], axis=1))  # (N, T//2 + 1)
@@ -151,7 +168,7 @@ def test_each_feature_has_its_own_phase_and_series_share_one_frequency():
 
 
 def test_noiseless_peak_does_not_exceed_amplitude():
-    data = make_sine(SineConfig(n_series=50, amplitude=0.4))
+    data = make_sine(SineConfig(n_series=50, amplitude=0.4, noise=0.0))
     assert np.abs(data.train).max() <= 0.4 + 1e-6
     assert np.abs(data.train).max() > 0.39  # a full cycle of 50 samples comes close to the peak
 
@@ -255,6 +272,29 @@ def test_any_valid_config_gives_float32_values_in_range(
     for values in (out.train, out.val):
         assert values.dtype == np.float32
         assert np.all(np.isfinite(values)) and np.all(np.abs(values) <= 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data sources: a data set named by its config
+# ---------------------------------------------------------------------------------------------
+
+
+def test_load_makes_the_data_set_its_config_names():
+    cfg = SineConfig(n_series=12, n_val=3, seq_len=20, n_features=2, seed=4)
+    assert SOURCES == ("sine",) and source_name(cfg) == "sine"
+    loaded, made = load(cfg), make_sine(cfg)
+    assert loaded.train.tobytes() == made.train.tobytes()
+    assert loaded.val.tobytes() == made.val.tobytes()
+
+
+def test_load_rejects_what_is_no_data_source():
+    for bad in (None, {"n_series": 4}, "sine"):
+        with pytest.raises(DataError, match="unknown data source.*SineConfig"):
+            load(bad)
+        with pytest.raises(DataError, match="unknown data source"):
+            source_name(bad)
+    with pytest.raises(DataError, match="n_series"):  # a source's own checks still apply
+        load(SineConfig(n_series=0))
 
 
 # ---------------------------------------------------------------------------------------------
