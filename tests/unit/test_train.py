@@ -1,4 +1,5 @@
-"""The trainer: event order, learning, determinism, cancel, divergence, targets, threads."""
+"""The training loop: event order, learning, determinism, cancel, divergence, targets, threads,
+and TrainConfig's defaults and checks."""
 
 import json
 import math
@@ -12,18 +13,16 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 
 from lstmae_demo.archs import build_model
+from lstmae_demo.config import AppConfig
+from lstmae_demo.settings import default
 from lstmae_demo.spec import ARCHS, preset
 from lstmae_demo.training import (
-    DECAY_FROM,
-    FINAL_LR,
     Epoch,
     Finished,
     Started,
     TrainConfig,
     TrainConfigError,
-    _clip_gradients,
     fit,
-    lr_factor,
     train,
     validate_train,
 )
@@ -393,48 +392,15 @@ def test_bad_data_is_rejected_before_training(x, message):
         train(small(), x, VAL_X, TrainConfig())
 
 
-# --- the hot loop's pieces, against torch's own -----------------------------------------------
+def test_defaults_are_the_settings_tables():
+    cfg, app = TrainConfig(), AppConfig.default().train
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.seed) == (
+        default("epochs"), default("batch_size"), float(default("lr")), default("seed"))
+    assert (cfg.epochs, cfg.batch_size, cfg.lr, cfg.seed) == (
+        app.epochs, app.batch_size, app.lr, app.seed)
+    assert validate_train(cfg) is cfg
 
 
-@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3])  # total norm below, near and above max_norm
-def test_clip_gradients_matches_torch_bit_for_bit(scale: float) -> None:
-    ours, theirs = (build_model(replace(preset("hidden_n"), seq_len=T, units=8), seed=0)
-                    for _ in range(2))
-    x = torch.from_numpy(sines(8))
-    for model in (ours, theirs):
-        (model(x).pow(2).sum() * scale).backward()
-    norm = _clip_gradients([p for p in ours.parameters()], 1.0)
-    torch_norm = torch.nn.utils.clip_grad_norm_(list(theirs.parameters()), 1.0).item()
-    assert norm == torch_norm
-    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
-        assert torch.equal(a.grad, b.grad)
-
-
-def test_clip_gradients_reports_a_non_finite_norm() -> None:
-    p = torch.nn.Parameter(torch.ones(3))
-    p.grad = torch.tensor([1.0, float("inf"), 0.0])
-    assert not math.isfinite(_clip_gradients([p], 1.0))
-
-
-def test_learning_rate_is_held_then_decays_to_its_final_fraction() -> None:
-    total = 1000
-    factors = [lr_factor(step, total) for step in range(total + 1)]
-    held = int(DECAY_FROM * total)
-    assert all(f == 1.0 for f in factors[: held + 1])
-    assert all(a > b for a, b in zip(factors[held:], factors[held + 1:], strict=False))
-    assert factors[-1] == pytest.approx(FINAL_LR)
-
-
-def test_the_trainer_uses_the_schedule_on_every_step(monkeypatch) -> None:
-    seen: list[float] = []
-    step = torch.optim.Adam.step
-
-    def recording_step(self, *args, **kwargs):
-        seen.append(self.param_groups[0]["lr"])
-        return step(self, *args, **kwargs)
-
-    monkeypatch.setattr(torch.optim.Adam, "step", recording_step)
-    cfg = TrainConfig(epochs=5, batch_size=16, lr=0.002)
-    run(build_model(replace(preset("repeatvector"), seq_len=T, units=4), seed=0), cfg)
-    total = 5 * math.ceil(len(TRAIN_X) / 16)
-    assert seen == [pytest.approx(0.002 * lr_factor(i, total)) for i in range(total)]
+def test_validate_train_names_what_it_needs_when_given_no_config():
+    with pytest.raises(TrainConfigError, match="must be a TrainConfig, got dict"):
+        validate_train({"epochs": 3})
