@@ -13,21 +13,16 @@ import sys
 from collections.abc import Sequence
 
 from . import codegen
-from .config import AppConfig, defaults
+from .archs import REGISTRY, get_arch
+from .config import AppConfig
 from .data import DataError, make_sine
-from .spec import (
-    ACTIVATIONS,
-    ARCH_SOURCES,
-    ARCH_TITLES,
-    ARCHS,
-    DECODERS,
-    ModelSpec,
-    SpecError,
-    preset,
-    validate,
-)
+from .settings import KNOB, MODEL_FIELDS, defaults
 from .shapes.trace import Trace, trace
+from .spec import ModelSpec, SpecError, preset, validate
 from .training import Epoch, Finished, TrainConfig, TrainConfigError
+
+# CLI flags whose name is not the knob's name with dashes.
+FLAG_NAMES = {"n_features": "--features"}
 
 
 class UsageError(Exception):
@@ -41,14 +36,35 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _knob_type(name: str):
+    """An argparse type that parses with the knob's own rules (the server's limits)."""
+    def parse(raw: str):
+        try:
+            return KNOB[name].parse(raw)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    parse.__name__ = KNOB[name].kind.__name__  # what argparse names in its messages
+    return parse
+
+
+def _knob_flag(p: argparse.ArgumentParser, name: str, flag: str | None = None,
+               default: object = None) -> None:
+    """A flag for knob `name`, parsed and limited exactly as the web app's knob."""
+    knob = KNOB[name]
+    archs = "" if len(knob.archs) == len(REGISTRY) else f" ({', '.join(knob.archs)} only)"
+    choices = (" — " + "; ".join(f"{c}: {knob.label_of(c)}" for c in knob.choices)
+               if knob.choice_labels else "")
+    p.add_argument(flag or FLAG_NAMES.get(name, "--" + name.replace("_", "-")), dest=name,
+                   type=_knob_type(name), default=default,
+                   metavar="{" + ",".join(knob.choices) + "}" if knob.choices else None,
+                   help=f"{knob.help}{archs}{choices}")
+
+
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", required=True, choices=ARCHS)
-    p.add_argument("--seq-len", type=int, help="time steps per series (T)")
-    p.add_argument("--features", type=int, help="values per step (F)")
-    p.add_argument("--units", type=int, help="LSTM hidden size (U)")
-    p.add_argument("--activation", choices=ACTIVATIONS)
-    p.add_argument("--bins", type=int, help="quantisation bins (embedding)")
-    p.add_argument("--decoder", choices=DECODERS, help="decoder input (encdec_ad)")
+    p.add_argument("--arch", required=True, choices=tuple(REGISTRY))
+    for name in MODEL_FIELDS:
+        if name != "arch":
+            _knob_flag(p, name)
 
 
 def build_parser() -> Parser:
@@ -59,18 +75,17 @@ def build_parser() -> Parser:
     archs.add_argument("--json", action="store_true")
     shapes = sub.add_parser("shapes", help="every layer's shape and parameter counts")
     _model_flags(shapes)
-    shapes.add_argument("--batch", type=int, default=32)
+    _knob_flag(shapes, "batch", default=KNOB["batch"].default)
     shapes.add_argument("--json", action="store_true")
     tr = sub.add_parser("train", help="train on sine data")
     _model_flags(tr)
-    app = defaults()  # the same data and training settings as the web app's defaults
-    tr.add_argument("--n-series", type=int, default=app["n_series"], help="training series")
-    tr.add_argument("--noise", type=float, default=app["noise"],
-                    help="std of the Gaussian noise added to the sines")
-    tr.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    tr.add_argument("--batch", type=int, default=TrainConfig.batch_size, help="batch size")
-    tr.add_argument("--lr", type=float, default=TrainConfig.lr)
-    tr.add_argument("--seed", type=int, default=0)
+    # The same data and training settings, and limits, as the web app's knobs.
+    for name in ("n_series", "noise", "epochs", "seed"):
+        _knob_flag(tr, name, default=KNOB[name].default)
+    _knob_flag(tr, "batch_size", flag="--batch", default=KNOB["batch_size"].default)
+    tr.add_argument("--lr", type=float, default=float(KNOB["lr"].default),
+                    help="Adam's learning rate (the app offers " +
+                         ", ".join(KNOB["lr"].choices) + ")")
     tr.add_argument("--until-mse", type=float, help="stop once validation MSE <= this")
     tr.add_argument("--threads", type=int, default=1, help="torch threads (1: measured best)")
     tr.add_argument("--json", action="store_true")
@@ -82,15 +97,16 @@ def build_parser() -> Parser:
 
 def spec_from_args(args: argparse.Namespace) -> ModelSpec:
     """The preset for --arch with any model flags applied; SpecError if invalid."""
-    changes = {"seq_len": args.seq_len, "n_features": args.features, "units": args.units,
-               "activation": args.activation, "bins": args.bins, "decoder": args.decoder}
-    given = {k: v for k, v in changes.items() if v is not None}
+    given = {k: getattr(args, k) for k in MODEL_FIELDS
+             if k != "arch" and getattr(args, k) is not None}
     return validate(dataclasses.replace(preset(args.arch), **given))
 
 
 def _table(tr: Trace) -> str:
     head = f"{'layer':<16} {'output shape':<18} {'axes':<26} {'Keras':>9} {'PyTorch':>9}"
-    lines = [f"{tr.spec.arch}: {ARCH_TITLES[tr.spec.arch]}", head, "-" * len(head)]
+    choices = ", ".join(f"{k} = {v}" for k, v in tr.spec.to_dict().items() if k != "arch")
+    lines = [f"{tr.spec.arch}: {get_arch(tr.spec.arch).title}", f"({choices})", head,
+             "-" * len(head)]
     for r in tr.layers:
         shape = "(" + ", ".join(map(str, r.output_shape)) + ")"
         mark = "  <- code" if r.name == tr.latent else ""
@@ -99,8 +115,9 @@ def _table(tr: Trace) -> str:
     lines.append("-" * len(head))
     lines.append(f"{'total':<62} {tr.params_keras:>9,} {tr.params_torch:>9,}")
     verdict = "bottleneck" if tr.has_bottleneck else "NO bottleneck"
-    lines.append(f"latent {tr.latent_shape}: {tr.latent_per_example} numbers per example vs "
-                 f"{tr.input_per_example} in the input ({verdict}, ratio {tr.compression:.2f})")
+    lines.append(f"code: {tr.code.where} {tr.latent_shape}: {tr.latent_per_example} numbers "
+                 f"per example vs {tr.input_per_example} in the input ({verdict}, ratio "
+                 f"{tr.compression:.2f})")
     return "\n".join(lines)
 
 
@@ -123,13 +140,13 @@ def _train(args: argparse.Namespace) -> dict:
     flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
     values = defaults() | dataclasses.asdict(spec) | flags
     data = make_sine(AppConfig(values).sine)
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch, lr=args.lr, seed=args.seed,
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                       until_mse=args.until_mse, threads=args.threads, n_show=0)
     model = build_model(spec, seed=args.seed)
     done = fit(model, data.train, data.val, cfg,
                on_event=lambda e: _progress(e, cfg.epochs))
     return {"arch": spec.arch, "spec": spec.to_dict(), **done.to_dict(),
-            "n_series": args.n_series, "noise": args.noise, "batch": args.batch,
+            "n_series": args.n_series, "noise": args.noise, "batch": args.batch_size,
             "lr": args.lr}
 
 
@@ -137,13 +154,12 @@ def run(argv: Sequence[str]) -> str:
     """Execute one command; return what goes to stdout."""
     args = build_parser().parse_args(argv)
     if args.command == "archs":
-        items = [{"name": a, "title": ARCH_TITLES[a], "source": ARCH_SOURCES[a],
-                  "spec": preset(a).to_dict()} for a in ARCHS]
+        items = [{"name": a.name, "title": a.title, "source": a.source,
+                  "source_url": a.source_url, "spec": preset(a.name).to_dict()}
+                 for a in REGISTRY.values()]
         return json.dumps(items) if args.json else "\n".join(
             f"{i['name']:<13} {i['title']}" for i in items)
     if args.command == "shapes":
-        if args.batch < 1:
-            raise UsageError(f"--batch must be >= 1, got {args.batch}")
         tr = trace(spec_from_args(args), args.batch)
         return json.dumps(tr.to_dict()) if args.json else _table(tr)
     if args.command == "code":

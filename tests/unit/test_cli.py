@@ -39,6 +39,10 @@ def test_archs_json_lists_the_four_presets() -> None:
         ["--arch", "embedding", "--seq-len", "7", "--units", "5", "--bins", "11"],
         ["--arch", "encdec_ad", "--batch", "4", "--features", "2", "--decoder",
          "unconditioned"],
+        ["--arch", "encdec_ad", "--batch", "2", "--handoff", "hc"],
+        ["--arch", "embedding", "--seq-len", "6", "--units", "4", "--reads", "attention"],
+        ["--arch", "embedding", "--seq-len", "6", "--units", "4", "--reads", "state"],
+        ["--arch", "repeatvector", "--batch", "2", "--seq-len", "1"],
     ],
 )
 def test_shapes_json_matches_a_real_forward_pass(flags: list[str]) -> None:
@@ -71,12 +75,16 @@ def test_shapes_without_json_prints_a_table() -> None:
         (["shapes", "--arch", "transformer"], "invalid choice"),
         (["shapes", "--arch", "repeatvector", "--units", "0"], "units must be between"),
         (["shapes", "--arch", "embedding", "--features", "2"], "n_features = 1"),
-        (["shapes", "--arch", "repeatvector", "--batch", "0"], "--batch must be"),
+        (["shapes", "--arch", "repeatvector", "--batch", "0"], "batch must be between 1 and"),
+        (["shapes", "--arch", "repeatvector", "--batch", "9" * 23], "batch must be between"),
+        (["train", "--arch", "repeatvector", "--seed", str(2**64)], "seed must be between"),
+        (["shapes", "--arch", "encdec_ad", "--seq-len", "1"], "encdec_ad needs seq_len >= 2"),
+        (["shapes", "--arch", "embedding", "--reads", "all"], "reads must be one of"),
         (["train", "--arch", "repeatvector", "--epochs", "0"], "epochs"),
         (["train", "--arch", "repeatvector", "--n-series", "0"], "n_series"),
         (["train", "--arch", "repeatvector", "--noise", "-0.1"], "noise"),
         (["code", "--arch", "repeatvector", "--framework", "jax"], "invalid choice"),
-        (["shapes", "--arch", "repeatvector", "--units", "ten"], "invalid int value"),
+        (["shapes", "--arch", "repeatvector", "--units", "ten"], "units must be a whole number"),
     ],
 )
 def test_invalid_arguments_exit_2_with_one_line(args: list[str], says: str, capsys) -> None:
