@@ -8,9 +8,10 @@ Keras's); `python -m lstmae_demo.pitfalls.keras_record` rewrites the file after 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .catalogue import MISSING_RETURN_SEQUENCES
@@ -19,6 +20,11 @@ from .runner import Run, error_text, execute, snippet
 # Hidden by Python's default warning filters when raised inside a library, as these are (numpy 2's
 # `__array__(copy=...)` notice from Keras's torch backend): a user of the snippet never sees them.
 _HIDDEN = ("DeprecationWarning", "PendingDeprecationWarning", "ImportWarning", "ResourceWarning")
+
+
+def source_hash(source: str) -> str:
+    """The SHA-256 of a snippet's text, stored with what Keras did with it."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 def _shown_warnings(run: Run) -> list[str]:
@@ -37,9 +43,11 @@ def _error_line(run: Run, name: str) -> int | None:
 
 def _run_keras(name: str) -> dict[str, Any]:
     """Run snippet `name` with real Keras; what it raised or built."""
-    run = execute(snippet(name), name)
+    source = snippet(name)
+    run = execute(source, name)
     case: dict[str, Any] = {
         "snippet": name,
+        "sha256": source_hash(source),  # a snippet edited since recording is caught without Keras
         "error": error_text(run.error) if run.error else None,
         "error_line": _error_line(run, name),
         "warnings": _shown_warnings(run),
@@ -71,10 +79,9 @@ def record() -> dict[str, Any]:
 
 def main() -> None:
     """Re-record Keras's behaviour into the package's `recorded/` folder."""
-    path = resources.files(__package__).joinpath("recorded", MISSING_RETURN_SEQUENCES)
-    with resources.as_file(path) as target:
-        target.write_text(json.dumps(record(), indent=2) + "\n", encoding="utf-8")
-        print(f"recorded {target}")
+    target = Path(__file__).parent / "recorded" / MISSING_RETURN_SEQUENCES
+    target.write_text(json.dumps(record(), indent=2) + "\n", encoding="utf-8")
+    print(f"recorded {target}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lstmae_demo import pitfalls
 from lstmae_demo.pitfalls import PITFALLS, RecordedPitfall
+from lstmae_demo.pitfalls.keras_record import source_hash
 from lstmae_demo.pitfalls.runner import recorded
 
 PACKAGE = Path(pitfalls.__file__).parent
@@ -74,3 +75,13 @@ def test_the_app_package_never_imports_keras():
         names = {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module or "" for n in top if isinstance(n, ast.ImportFrom)}
         assert "keras" not in {name.split(".")[0] for name in names}, path.name
+
+
+def test_the_keras_record_is_of_the_snippets_as_they_are_now():
+    """Editing a Keras snippet without re-recording fails here, without needing Keras."""
+    for pitfall in PITFALLS.values():
+        if isinstance(pitfall, RecordedPitfall):
+            for case in recorded(pitfall.record).values():
+                if isinstance(case, dict):
+                    text = (SNIPPETS / f"{case['snippet']}.py").read_text(encoding="utf-8")
+                    assert case["sha256"] == source_hash(text), case["snippet"]
