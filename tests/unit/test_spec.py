@@ -122,3 +122,11 @@ def test_url_parse_never_raises_and_always_gives_a_valid_spec(arch: str, values:
     parsed, _notes = parse_params({"arch": arch, **values})
     spec = AppConfig(parsed).spec
     assert validate(spec) is spec
+
+
+def test_every_pitfall_belongs_to_an_architecture_and_every_listed_key_exists() -> None:
+    from lstmae_demo.archs import REGISTRY
+    from lstmae_demo.pitfalls import pitfall_keys
+
+    listed = {key for arch in REGISTRY.values() for key in arch.pitfalls}
+    assert listed == set(pitfall_keys())
