@@ -1,90 +1,171 @@
-"""The sidebar: every knob of the app, kept in session state and mirrored in the URL.
+"""The sidebar: every knob of the app, drawn from the knob table, mirrored in the URL.
 
-Drawn by app.py on every run, so the configuration carries across pages; the URL holds every
-value that differs from its default, so a copied link opens the same state elsewhere.
+The session's configuration lives in one place, an AppConfig under CONFIG_KEY. Widgets are a
+view of it: each is drawn with the config's value as its own, and its on_change callback checks
+the browser's new value against the knob's limits before taking it into the config. So a widget
+whose state Streamlit drops keeps its value: st.switch_page starts the new page without the
+browser's widget states and Streamlit then drops every widget's state, after which a keyed
+widget without a value of its own would come back at its minimum (issue #9, 1).
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
 
 import streamlit as st
 
 from ..archs import get_arch
 from ..config import AppConfig
-from ..settings import KNOBS, Knob, parse_params
+from ..settings import KNOB, KNOBS, Knob, knobs_for, parse_params
 
-NOTES_KEY = "_url_notes"
-LOADED_KEY = "_url_loaded"
+CONFIG_KEY = "_config"  # this session's AppConfig: the one source of every knob's value
+NOTES_KEY = "_url_notes"  # what was wrong with the link's values (plain text)
+ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 for encdec_ad)
+GROUPS = (("model", "Model", True), ("data", "Sine data", False),
+          ("training", "Training", False))
+SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
 
 
 def _load_url_once() -> None:
     """On a session's first run, take the knobs from the URL; bad values become notes."""
     state = st.session_state
-    if state.get(LOADED_KEY):
+    if CONFIG_KEY in state:
         return
     values, notes = parse_params(st.query_params.to_dict())
-    for name, value in values.items():
-        state[name] = value
+    state[CONFIG_KEY] = AppConfig(values)
     state[NOTES_KEY] = notes
-    state[LOADED_KEY] = True
 
 
-def _widget(knob: Knob, container, disabled: bool = False, help_extra: str = "") -> None:
-    """Draw one knob as the widget that suits it, bound to session state by its name."""
-    help_text = knob.help + (f" — {help_extra}" if help_extra else "")
+def low_of(knob: Knob, arch: str) -> float | None:
+    """The knob's lower limit for this architecture (some need more than the table's low)."""
+    return knob.low_for[arch][0] if arch in knob.low_for else knob.low
+
+
+def limits_text(knob: Knob, arch: str) -> str:
+    """The allowed values of a knob, in words (empty for a choice)."""
+    if knob.choices is not None:
+        return ""
+    low = low_of(knob, arch)
+    why = f" for {arch}" if arch in knob.low_for else ""
+    return f"{low:g} to {knob.high:g}{why}"
+
+
+def _fitted(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The values with each architecture's stricter lower limit applied, and what moved."""
+    values, notes = dict(values), []
+    arch = values["arch"]
+    for knob in KNOBS:
+        low = low_of(knob, arch)
+        if knob.choices is None and values[knob.name] < low:
+            notes.append(f"{knob.label} raised to {low:g}: {arch} needs at least {low:g} "
+                         f"({knob.low_for[arch][1]}).")
+            values[knob.name] = knob.kind(low)
+    return values, notes
+
+
+def choose(**changes: Any) -> None:
+    """Set some knobs (each checked against its limits); for buttons and callbacks."""
+    config = current()
+    parsed = {name: KNOB[name].parse(value) for name, value in changes.items()}
+    values, notes = _fitted({**config.values, **parsed})
+    st.session_state[CONFIG_KEY] = AppConfig(values)
+    st.session_state[ADJUSTED_KEY] = notes
+
+
+def _changed(name: str) -> None:
+    """A widget's callback: keep its new value if the knob allows it, else restore the old."""
+    # A forged or missing value is not taken: the next draw puts the config's value back.
+    with contextlib.suppress(LookupError, ValueError, TypeError):
+        choose(**{name: st.session_state[name]})
+
+
+def _bind(name: str, value: Any) -> None:
+    """Drop the widget's state if it differs from the config (a button or a rule changed the
+    config), so the widget is drawn with the config's value as its own."""
+    state = st.session_state
+    if name in state and state[name] != value:
+        del state[name]
+
+
+def _help(knob: Knob, arch: str, applies: bool) -> str:
+    limits = limits_text(knob, arch)
+    text = knob.help + (f". Allowed: {limits} (the server's limit)." if limits else ".")
+    return text if applies else f"{text} Not used by {arch}: {knob.why_not}."
+
+
+def _widget(knob: Knob, container, value: Any, arch: str) -> None:
+    """Draw one knob as the widget that suits it, showing `value` (the config's)."""
+    applies = knob.applies_to(arch)
+    common = dict(key=knob.name, help=_help(knob, arch, applies), disabled=not applies,
+                  on_change=_changed, args=(knob.name,))
     if knob.name == "arch":
-        container.selectbox(knob.label, knob.choices, key=knob.name, help=help_text,
-                            format_func=lambda a: f"{a} — {get_arch(a).title}")
+        container.selectbox(knob.label, knob.choices, index=knob.choices.index(value),
+                            format_func=lambda a: f"{a} — {get_arch(a).title}", **common)
     elif knob.name == "lr":
-        container.select_slider(knob.label, knob.choices, key=knob.name, help=help_text)
+        container.select_slider(knob.label, knob.choices, value=value, **common)
     elif knob.choices is not None:
-        container.radio(knob.label, knob.choices, key=knob.name, help=help_text,
-                        horizontal=True, disabled=disabled, format_func=knob.label_of)
+        short = all(len(knob.label_of(c)) <= SHORT_LABEL for c in knob.choices)
+        container.radio(knob.label, knob.choices, index=knob.choices.index(value),
+                        format_func=knob.label_of, horizontal=short, **common)
     elif knob.name == "noise":
-        container.slider(knob.label, float(knob.low), float(knob.high), step=knob.step,
-                         key=knob.name, help=help_text)
+        container.slider(knob.label, float(knob.low), float(knob.high), value=value,
+                         step=knob.step, **common)
     elif knob.kind is float:
-        container.number_input(knob.label, float(knob.low), float(knob.high), step=knob.step,
-                               key=knob.name, help=help_text)
+        container.number_input(knob.label, float(knob.low), float(knob.high), value=value,
+                               step=knob.step, **common)
     else:
-        container.number_input(knob.label, int(knob.low), int(knob.high), step=1,
-                               key=knob.name, help=help_text, disabled=disabled)
+        container.number_input(knob.label, int(low_of(knob, arch)), int(knob.high),
+                               value=value, step=1, **common)
+    if not applies:
+        container.caption(f"Not used by {arch}: {knob.why_not}.")
+
+
+def _limits_caption(knobs: tuple[Knob, ...], container, arch: str) -> None:
+    parts = [f"{k.label.split(' (')[0].lower()} {limits_text(k, arch)}" for k in knobs
+             if k.choices is None and k.applies_to(arch)]
+    if parts:
+        container.caption("Allowed on this server: " + "; ".join(parts) + ".")
 
 
 def sidebar() -> AppConfig:
-    """Draw all knobs in the sidebar, sync the URL, and return the configuration."""
+    """Draw all knobs in the sidebar, sync the URL, and return this session's configuration."""
     _load_url_once()
-    state = st.session_state
-    arch = state["arch"]
-    model = st.sidebar.expander("Model", expanded=True)
-    for knob in KNOBS:
-        if knob.group not in ("model", "view"):
-            continue
-        applies = knob.applies_to(arch)
-        _widget(knob, model, disabled=not applies, help_extra="" if applies else knob.why_not)
-    for group, title in (("data", "Sine data"), ("training", "Training")):
-        box = st.sidebar.expander(title, expanded=False)
-        for knob in KNOBS:
-            if knob.group == group:
-                _widget(knob, box)
-    config = AppConfig({k.name: state[k.name] for k in KNOBS})
+    config = current()
+    arch = config.values["arch"]
+    for group, title, expanded in GROUPS:
+        box = st.sidebar.expander(title, expanded=expanded)
+        knobs = knobs_for(group) + (knobs_for("view") if group == "model" else ())
+        for knob in knobs:
+            _bind(knob.name, config.values[knob.name])
+            _widget(knob, box, config.values[knob.name], arch)
+        _limits_caption(knobs, box, arch)
+    for note in st.session_state.get(ADJUSTED_KEY) or []:
+        st.sidebar.info(note)
     st.query_params.from_dict(config.to_params())
     return config
 
 
 def current() -> AppConfig:
-    """The configuration that app.py's sidebar set up in this run (for pages)."""
-    return AppConfig({k.name: st.session_state.get(k.name, k.default) for k in KNOBS})
+    """This session's configuration: what the sidebar shows and every page uses."""
+    _load_url_once()
+    return st.session_state[CONFIG_KEY]
 
 
 def show_url_notes() -> None:
-    """A visible note for values in a shared link that were invalid and fell back."""
+    """A visible note for values in a shared link that were invalid and fell back.
+
+    The notes quote what the link held, so they are shown as plain text, never as Markdown:
+    a link's value must not become an image, a link or formatting on the learner's page.
+    """
     notes = st.session_state.get(NOTES_KEY) or []
     if not notes:
         return
     with st.container(border=True):
-        st.warning("Some values in the link were not valid, so their defaults are used:\n\n"
-                   + "\n".join(f"- {n}" for n in notes))
+        st.warning("Some values in the link were not valid, so their defaults are used:")
+        for note in notes:
+            st.text(note)
         if st.button("Dismiss", key="dismiss_url_notes"):
             st.session_state[NOTES_KEY] = []
             st.rerun()
-

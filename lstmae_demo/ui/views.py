@@ -12,6 +12,7 @@ from ..settings import ARCHS, MODEL_FIELDS
 from ..shapes.explain import bottleneck_sentence, verdict
 from ..shapes.trace import Trace, trace
 from ..spec import ModelSpec, normalised
+from .sidebar import choose, current
 
 
 def _shape(shape) -> str:
@@ -24,7 +25,7 @@ def spec_for(config: AppConfig, arch: str) -> ModelSpec:
 
 
 def _open_architecture(arch: str) -> None:
-    st.session_state["arch"] = arch  # a callback: runs before the sidebar widget is drawn
+    choose(arch=arch)  # a callback: runs before the sidebar draws its widgets
 
 
 def architecture_overview(config: AppConfig) -> None:
@@ -44,7 +45,8 @@ def architecture_overview(config: AppConfig) -> None:
                        f"Keras. Source: {get_arch(arch).source}.")
             if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
                          on_click=_open_architecture, args=(arch,)):
-                st.switch_page("pages/architecture/page.py")
+                st.switch_page("pages/architecture/page.py",
+                               query_params=current().to_params())
 
 
 def layer_table(tr: Trace) -> None:

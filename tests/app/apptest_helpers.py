@@ -1,0 +1,54 @@
+"""Shared AppTest helpers: open the app at a page with URL parameters, read its charts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+HOME, ARCHITECTURE, TRAIN, TIMESTEPS = (f"pages/{p}/page.py" for p in
+                                        ("home", "architecture", "train", "timesteps"))
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS]
+
+
+def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
+    """The app after its first run with these URL parameters, switched to `page`."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def n_values(values: list | dict) -> int:
+    """Length of a Plotly data array: a list, or a typed array {"dtype", "bdata"} (base64)."""
+    if isinstance(values, dict):
+        return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+    return len(values)
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every Plotly chart on the page, as its figure JSON."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def config_values(at: AppTest) -> dict:
+    """The session's configuration (the sidebar's one AppConfig), as a plain dict."""
+    return dict(at.session_state["_config"].values)
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page writes as Markdown, text, captions, alerts and code, joined."""
+    parts = []
+    for kind in ("markdown", "caption", "text", "code", "info", "warning", "error",
+                 "success", "title", "header", "subheader"):
+        parts += [str(e.value) for e in at.get(kind)]
+    return "\n".join(parts)
