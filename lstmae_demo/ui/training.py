@@ -1,8 +1,9 @@
 """A learner's training run in the web app: start, stop, poll, and hand the model on.
 
-The run lives in the user's session (never shared); the queue that keeps a classroom server
-fair is one object for every session (st.cache_resource). Training happens in the job's own
-thread, which makes no st.* calls; the page polls job.snapshot().
+The run's handle lives in the user's session (never shared); the runner that keeps a
+classroom server fair is one object for the whole process (jobs.shared_runner), not a
+Streamlit cache, which any client can clear. Training happens in the runner's threads, which
+make no st.* calls; the page polls the run's snapshot().
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from ..archs import Autoencoder
 from ..config import AppConfig
-from ..jobs import TrainingJob, TrainingQueue
-from ..archs import Autoencoder, build_model
+from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, shared_runner
 from ..spec import ModelSpec
-from .cache import sine_data
 
 RUN_KEY = "_training_run"
 # The Train page's polling fragment first runs one polling interval (live.POLL_SECONDS) after
@@ -29,23 +29,28 @@ FIRST_EPOCH_WAIT_S = 0.5
 STOPPED_NOTE_KEY = "_training_stopped_note"
 
 
-@st.cache_resource
-def shared_queue() -> TrainingQueue:
-    """One fair FIFO queue for every session on this server: threads x jobs <= cores."""
-    return TrainingQueue(threads_per_job=1)  # slots = cores: measured best, bench/RESULTS.md
+def runner() -> LocalRunner:
+    """The process-wide runner: one fair FIFO queue, threads x runs <= cores."""
+    return shared_runner()
 
 
 @dataclass(frozen=True)
 class Run:
-    """A training job and the exact settings it was started with."""
+    """A submitted run and the exact settings it was started with."""
 
-    job: TrainingJob
-    values: tuple[tuple[str, Any], ...]  # the AppConfig values, frozen
+    job: RunHandle  # snapshot(), stop(), state_dict(), model()
+    values: tuple[tuple[str, Any], ...]  # the AppConfig values, frozen (without "batch")
     spec: ModelSpec
+    config: AppConfig  # the whole configuration it was started with
 
 
 def _frozen(config: AppConfig) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((k, v) for k, v in config.values.items() if k != "batch"))
+
+
+def job_spec(config: AppConfig) -> JobSpec:
+    """The run these settings describe: model, sine data and training settings."""
+    return JobSpec(model=config.spec, data=config.sine, train=config.train)
 
 
 def current_run() -> Run | None:
@@ -56,22 +61,17 @@ def current_run() -> Run | None:
 def start_run(config: AppConfig) -> Run:
     """Stop any earlier run, then queue a new one with these settings."""
     stop_run()
-    data = sine_data(config.sine)
-    model = build_model(config.spec, seed=config.values["seed"])
-    queue = shared_queue()
-    job = TrainingJob(model, data.train, data.val, config.train, queue=queue,
-                      name=f"{config.spec.arch}-{id(model):x}", alive=_session_alive())
-    running, waiting = queue.counts()
-    run = Run(job=job.start(), values=_frozen(config), spec=config.spec)
+    handle = runner().submit(job_spec(config), alive=_session_alive())
+    run = Run(job=handle, values=_frozen(config), spec=config.spec, config=config)
     st.session_state[RUN_KEY] = run
     st.session_state.pop(STOPPED_NOTE_KEY, None)
-    if waiting == 0 and running < queue.slots:  # it starts now, not after others' runs
-        job.wait_first_epoch(FIRST_EPOCH_WAIT_S)
+    if handle.snapshot().status != QUEUED:  # it trains now, not after others' runs
+        handle.wait_first_epoch(FIRST_EPOCH_WAIT_S)
     return run
 
 
 def _session_alive() -> Callable[[], bool]:
-    """A check the job thread may call: is this browser session still connected?"""
+    """A check the runner's thread may call: is this browser session still connected?"""
     ctx = get_script_run_ctx()
     if ctx is None or not Runtime.exists():
         return lambda: True
@@ -100,8 +100,9 @@ def stop_if_changed(config: AppConfig) -> None:
 def trained_model(spec: ModelSpec) -> Autoencoder | None:
     """The model of this session's finished run, if it was trained with exactly `spec`."""
     run = current_run()
-    if run is None or run.spec != spec or not run.job.snapshot().done:
+    if run is None or run.spec != spec:
         return None
-    if run.job.snapshot().epoch == 0:
+    view = run.job.snapshot()
+    if not view.done or view.epoch == 0:
         return None
-    return run.job.model
+    return run.job.model()
