@@ -1,71 +1,86 @@
-"""Generated source against the real thing: our PyTorch model, the tracer, and Keras itself.
+"""Generated PyTorch source against the real thing, and the templates it is cut from.
 
 The PyTorch script must BE `build_model(spec)`: same parameter names (a strict state_dict load),
-same numbers out in train and eval mode, the traced shape at every layer. The Keras source must
-give Keras's own shapes and counts for every record, and, with our weights copied in, the same
-numbers as our PyTorch model: that is what shows ActLSTM is Keras's LSTM(activation='relu').
+same numbers out in train and eval mode, the traced shape at every layer, for every
+architecture and every choice. The Keras side is in test_codegen_keras.py; the specs and
+helpers here are shared with it.
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("KERAS_BACKEND", "torch")  # before anything imports keras
-
 import ast
 import dataclasses
+import os
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import valid_specs
 
-from lstmae_demo.codegen import keras_source, keras_weight_layers, pytorch_source
-from lstmae_demo.nn import bin_boundaries
-from lstmae_demo.archs import build_model, count_params
+from lstmae_demo.archs import PUBLISHED, build_model, count_params, get_arch
+from lstmae_demo.codegen import keras_source, pytorch_source, templating
 from lstmae_demo.shapes.probe import probe
-from lstmae_demo.spec import ACTIVATIONS, ARCHS, DECODERS, PUBLISHED, ModelSpec, SpecError, preset
 from lstmae_demo.shapes.trace import trace
+from lstmae_demo.spec import (
+    ACTIVATIONS,
+    ARCHS,
+    DECODERS,
+    HANDOFFS,
+    READS,
+    ModelSpec,
+    SpecError,
+    preset,
+)
 
 BATCH = 3
-
-# Keras's own convert_to_numpy on torch 2.13 tensors; nothing this project can change.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATES = REPO / "lstmae_demo" / "codegen" / "templates"
 
 
 def spec_id(spec: ModelSpec) -> str:
-    extra = {"embedding": f"-K{spec.bins}", "encdec_ad": f"-{spec.decoder}"}.get(spec.arch, "")
+    extra = {"embedding": f"-K{spec.bins}-{spec.reads}",
+             "encdec_ad": f"-{spec.handoff}-{spec.decoder}"}.get(spec.arch, "")
     return (f"{spec.arch}-{spec.activation}-T{spec.seq_len}-F{spec.n_features}-U{spec.units}"
             f"{extra}")
 
 
-def small(arch: str, activation: str, **changes) -> ModelSpec:
+def small(arch: str, activation: str = "tanh", **changes) -> ModelSpec:
     """A preset shrunk to test size."""
-    sizes = dict(seq_len=6, n_features=1 if arch == "embedding" else 2, units=5, bins=7)
-    return dataclasses.replace(preset(arch), activation=activation, **{**sizes, **changes})
+    sizes = dict(seq_len=6, n_features=2, units=5, bins=7)
+    spec = dataclasses.replace(preset(arch), activation=activation, **{**sizes, **changes})
+    return dataclasses.replace(spec, n_features=1) if arch == "embedding" else spec
 
 
-# Every architecture x activation, edge sizes (seq_len 2, one unit, two bins, many features,
-# the largest bin count) and the published sizes.
-SPECS = [
-    *(small(a, act) for a in ARCHS for act in ACTIVATIONS),
-    small("encdec_ad", "tanh", decoder="unconditioned"),
-    small("encdec_ad", "relu", decoder="unconditioned", n_features=3),
-    ModelSpec(arch="repeatvector", seq_len=2, n_features=3, units=1),
-    ModelSpec(arch="hidden_n", seq_len=2, n_features=4, units=1, activation="relu"),
-    ModelSpec(arch="embedding", seq_len=2, units=1, bins=2),
-    ModelSpec(arch="embedding", seq_len=3, units=2, bins=512, activation="relu"),
-    ModelSpec(arch="encdec_ad", seq_len=2, n_features=2, units=1),
-    ModelSpec(arch="encdec_ad", seq_len=2, n_features=1, units=2, decoder="unconditioned"),
+def every_choice(activation: str, **sizes) -> list[ModelSpec]:
+    """One spec per architecture and choice (embedding's reads; encdec_ad's hand-off x decoder)."""
+    return [
+        small("repeatvector", activation, **sizes),
+        small("hidden_n", activation, **sizes),
+        *(small("embedding", activation, reads=r, **sizes) for r in READS),
+        *(small("encdec_ad", activation, handoff=h, decoder=d, **sizes)
+          for h in HANDOFFS for d in DECODERS),
+    ]
+
+
+# Every architecture x choice x activation, seq_len 1 where the architecture allows it, edge
+# sizes (seq_len 2, one unit, two bins, many features, the largest bin count) and the
+# published sizes.
+SPECS = list(dict.fromkeys([
+    *(s for act in ACTIVATIONS for s in every_choice(act)),
+    *(s for s in every_choice("relu", seq_len=1) if s.arch != "encdec_ad"),
+    *(s for s in every_choice("tanh", seq_len=2, units=1, n_features=3)),
+    ModelSpec(arch="embedding", seq_len=2, units=1, bins=2, reads="state"),
+    ModelSpec(arch="embedding", seq_len=3, units=2, bins=256, activation="relu"),
+    ModelSpec(arch="encdec_ad", seq_len=2, n_features=1, units=2, decoder="unconditioned",
+              handoff="hc"),
     *PUBLISHED.values(),
-]
+]))
 
 
 def exec_source(source: str) -> dict:
@@ -104,6 +119,26 @@ def assert_same_outputs(ours: torch.nn.Module, theirs: torch.nn.Module, x: torch
                 assert torch.allclose(got, want, rtol=1e-5, atol=1e-6), (method, train)
 
 
+def imported_modules(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_specs_cover_every_architecture_and_choice() -> None:
+    """The parametrisation below really holds every choice (and seq_len 1 where allowed)."""
+    assert {s.arch for s in SPECS} == set(ARCHS)
+    assert {s.reads for s in SPECS if s.arch == "embedding"} == set(READS)
+    assert {(s.handoff, s.decoder, s.activation) for s in SPECS if s.arch == "encdec_ad"} == {
+        (h, d, a) for h in HANDOFFS for d in DECODERS for a in ACTIVATIONS}
+    assert {s.arch for s in SPECS if s.seq_len == 1} == set(ARCHS) - {"encdec_ad"}
+    assert {s.reads for s in SPECS if s.arch == "embedding" and s.seq_len == 1} == set(READS)
+
+
 # ---------------------------------------------------------------------------------------------
 # PyTorch source
 # ---------------------------------------------------------------------------------------------
@@ -126,7 +161,7 @@ def test_pytorch_source_is_our_model(spec: ModelSpec) -> None:
     assert_same_outputs(ours, theirs, x)
     # Every traced layer: the submodule it names exists, counts its parameters and produces
     # the traced shape. (Train mode: in eval, encdec_ad's conditional decoder calls the head
-    # once per step, and a hook sees the first, one-step call.)
+    # once per step, and a hook sees the last, one-step call.)
     seen = probe(theirs.train(), tr, x)
     for rec in tr.layers:
         assert tuple(seen[rec.name].output.shape) == rec.output_shape, rec.name
@@ -135,30 +170,44 @@ def test_pytorch_source_is_our_model(spec: ModelSpec) -> None:
             assert count_params(theirs.get_submodule(rec.module)) == rec.params_torch, rec.name
 
 
-@pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_pytorch_source_has_only_what_it_needs(arch: str, activation: str) -> None:
-    for decoder in DECODERS if arch == "encdec_ad" else ("conditional",):
-        source = pytorch_source(small(arch, activation, decoder=decoder))
-        tree = ast.parse(source)
-        classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
-        helpers = {"ActLSTM": activation == "relu", "Quantize": arch == "embedding",
-                   "RepeatVector": arch in ("repeatvector", "hidden_n"),
-                   "ReverseDecoder": arch == "encdec_ad", "LSTMLayer": True}
-        assert {name for name, needed in helpers.items() if needed} <= classes
-        assert not {name for name, needed in helpers.items() if not needed} & classes
-        assert imported_modules(tree) == {"torch"}
-        assert ("self.rnn = nn.LSTM(" in source) == (activation == "tanh")
-        assert ("self.rnn = ActLSTM(" in source) == (activation == "relu")
-        functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-        assert functions == {"build"}
+@pytest.mark.parametrize("spec", every_choice("tanh") + every_choice("relu"), ids=spec_id)
+def test_pytorch_source_has_only_what_it_needs(spec: ModelSpec) -> None:
+    source = pytorch_source(spec)
+    tree = ast.parse(source)
+    classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    attention = spec.arch == "embedding" and spec.reads == "attention"
+    helpers = {"ActLSTM": spec.activation == "relu", "Quantize": spec.arch == "embedding",
+               "RepeatVector": spec.arch in ("repeatvector", "hidden_n"),
+               "ReverseDecoder": spec.arch == "encdec_ad", "DotAttention": attention,
+               "Concat": attention, "LSTMLayer": True}
+    needed = {name for name, needed in helpers.items() if needed}
+    assert set(classes) == needed | {get_arch(spec.arch).code_class}
+    assert classes[-1] == get_arch(spec.arch).code_class
+    assert imported_modules(tree) == {"torch"}
+    assert ("self.rnn = nn.LSTM(" in source) == (spec.activation == "tanh")
+    assert ("self.rnn = ActLSTM(" in source) == (spec.activation == "relu")
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert functions == {"build"}
+    assert ("free_running" in source) == (spec.arch == "encdec_ad"
+                                          and spec.decoder == "conditional")
+    assert "# [" not in source and "# <<<" not in source and "# >>>" not in source
+
+
+@pytest.mark.parametrize("spec", every_choice("tanh"), ids=spec_id)
+def test_lstm_layer_offers_exactly_the_returns_the_model_uses(spec: ModelSpec) -> None:
+    namespace = exec_source(pytorch_source(spec))
+    model = namespace["build"]()
+    used = {m.returns for m in model.modules() if isinstance(m, namespace["LSTMLayer"])}
+    assert set(namespace["LSTMLayer"].RETURNS) == used
+    with pytest.raises(ValueError, match="returns must be one of"):
+        namespace["LSTMLayer"](1, 1, returns="everything")
 
 
 RESHAPES = re.compile(r"\.(unsqueeze|squeeze|flip|repeat|flatten|chunk)\(|torch\.(cat|stack)\("
                       r"|\[:, -1\]|\[-1\]|\[:, :-1\]|\[:, 0\]")
 
 
-@pytest.mark.parametrize("spec", SPECS[:10], ids=spec_id)
+@pytest.mark.parametrize("spec", every_choice("relu"), ids=spec_id)
 def test_every_reshape_has_a_shape_comment(spec: ModelSpec) -> None:
     lines = pytorch_source(spec).splitlines()
     for i, line in enumerate(lines):
@@ -168,34 +217,36 @@ def test_every_reshape_has_a_shape_comment(spec: ModelSpec) -> None:
             assert re.search(r"\((B|1, B|T x \(B)\b", nearby), f"line {i + 1}: {line.strip()}"
 
 
-def imported_modules(tree: ast.Module) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            names.add(node.module.split(".")[0])
-    return names
-
-
 @pytest.mark.parametrize("make", [pytorch_source, keras_source])
 @pytest.mark.parametrize("bad", [
-    ModelSpec(seq_len=1), ModelSpec(arch="embedding", n_features=2), ModelSpec(units=0),
+    ModelSpec(seq_len=0), ModelSpec(arch="encdec_ad", seq_len=1),
+    ModelSpec(arch="embedding", n_features=2), ModelSpec(units=0),
     ModelSpec(activation="sigmoid"), ModelSpec(arch="lstm"), ModelSpec(units=3.0),
+    ModelSpec(arch="embedding", reads="everything"), ModelSpec(arch="encdec_ad", handoff="c"),
+    ModelSpec(arch="encdec_ad", decoder="teacher"),
 ])
 def test_invalid_specs_are_refused(make, bad: ModelSpec) -> None:
     with pytest.raises(SpecError):
         make(bad)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("spec", [
+def test_encdec_ad_refuses_one_step_with_the_reason() -> None:
+    with pytest.raises(SpecError, match="encdec_ad needs seq_len >= 2"):
+        pytorch_source(ModelSpec(arch="encdec_ad", seq_len=1))
+
+
+SCRIPT_SPECS = [
     PUBLISHED["repeatvector"],
-    small("embedding", "tanh"),
+    small("embedding", "tanh", reads="steps"),
+    small("embedding", "relu", reads="attention", seq_len=1),
     small("hidden_n", "relu"),
-    small("encdec_ad", "relu"),
+    small("encdec_ad", "relu", handoff="hc"),
     small("encdec_ad", "tanh", decoder="unconditioned"),
-], ids=spec_id)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", SCRIPT_SPECS, ids=spec_id)
 def test_pytorch_script_runs(spec: ModelSpec, tmp_path) -> None:
     """`python the_file.py` works with nothing but torch and prints the right shape and count."""
     path = tmp_path / "model.py"
@@ -207,6 +258,12 @@ def test_pytorch_script_runs(spec: ModelSpec, tmp_path) -> None:
     tr = trace(spec, batch=4)
     assert f"output shape: {tr.output_shape}" in done.stdout
     assert f"parameters: {tr.params_torch:,}" in done.stdout
+    conditional = spec.arch == "encdec_ad" and spec.decoder == "conditional"
+    assert (f"eval output shape: {tr.output_shape}" in done.stdout) == conditional
+
+
+RUFF = ["ruff", "check", "--no-cache", "--isolated", "--select", "E,F,W,I,B,UP,SIM",
+        "--line-length", "100", "--target-version", "py311"]
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed")
@@ -215,10 +272,7 @@ def test_generated_source_is_ruff_clean(tmp_path) -> None:
     for i, spec in enumerate(SPECS):
         (tmp_path / f"torch_{i}.py").write_text(pytorch_source(spec))
         (tmp_path / f"keras_{i}.py").write_text(keras_source(spec))
-    done = subprocess.run(
-        ["ruff", "check", "--no-cache", "--isolated", "--select", "E,F,W,I,B,UP,SIM",
-         "--line-length", "100", "--target-version", "py311", str(tmp_path)],
-        capture_output=True, text=True, timeout=60)
+    done = subprocess.run([*RUFF, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -234,132 +288,71 @@ def test_pytorch_source_matches_for_random_specs(spec: ModelSpec, batch: int) ->
 
 
 # ---------------------------------------------------------------------------------------------
-# Keras source, checked by Keras itself (torch backend)
+# The templates: real Python files, cut into blocks
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def keras():
-    keras = pytest.importorskip("keras")
-    assert keras.backend.backend() == "torch", "set KERAS_BACKEND=torch before importing keras"
-    return keras
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed")
+def test_template_files_are_ruff_clean() -> None:
+    """The templates are linted as the Python files they are, with the project's config."""
+    files = sorted(TEMPLATES.rglob("*.py"))
+    assert {f.parent.name for f in files} == {"pytorch", "keras"}
+    assert {f.stem for f in files} >= {*ARCHS, "main"}
+    done = subprocess.run(["ruff", "check", "--no-cache", *map(str, files)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
-def keras_model(spec: ModelSpec):
-    ns = exec_source(keras_source(spec))
-    assert imported_modules(ast.parse(keras_source(spec))) == {"keras"}
-    return ns["build"]()
+def test_every_template_block_is_exported(monkeypatch) -> None:
+    """Every block of every template file is used by some spec's code (no dead templates)."""
+    used: set[tuple[str, str]] = set()
+    real = templating.block
+
+    def spy(path: str, name: str, *args, **kwargs) -> str:
+        used.add((path, name))
+        return real(path, name, *args, **kwargs)
+
+    monkeypatch.setattr(templating, "block", spy)
+    for spec in SPECS:
+        pytorch_source(spec)
+        keras_source(spec)
+    every = {(f"{p.parent.name}/{p.name}", name) for p in TEMPLATES.rglob("*.py")
+             for name in templating.blocks(f"{p.parent.name}/{p.name}")}
+    assert every == used
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
-def test_keras_source_matches_trace(keras, spec: ModelSpec) -> None:
-    model = keras_model(spec)
-    tr = trace(spec, 1)
-    weights = keras_weight_layers(spec)
-    for rec in tr.layers:
-        layer = model.get_layer(rec.key)
-        outputs = layer.output if isinstance(layer.output, list | tuple) else [layer.output]
-        for out in outputs:  # return_state=True: [output, h, c], each (None, U)
-            assert tuple(out.shape) == rec.keras_shape, rec.key
-        assert model.get_layer(weights[rec.key]).count_params() == rec.params_keras, rec.key
-        if rec.kind == "LSTM":
-            lstm = model.get_layer(weights[rec.key])
-            assert lstm.activation.__name__ == spec.activation, rec.key
-            assert lstm.units == rec.keras_shape[-1], rec.key
-    assert model.count_params() == tr.params_keras  # and so no weights outside the records
-    assert model.count_params() == tr.params_torch - 4 * sum(
-        r.keras_shape[-1] for r in tr.layers if r.kind == "LSTM")  # one bias per gate, not two
+def test_conditions_keep_the_right_lines() -> None:
+    lines = ["a", "# [if x]", "b", "# [if not y]", "c", "# [else]", "d", "# [end]", "# [else]",
+             "e", "# [end]", "# [if y or z]", "f", "# [end]"]
+    known = frozenset({"x", "y", "z"})
+    assert templating.select(lines, frozenset({"x"}), known, "t") == ["a", "b", "c"]
+    assert templating.select(lines, frozenset({"x", "y"}), known, "t") == ["a", "b", "d", "f"]
+    assert templating.select(lines, frozenset({"z"}), known, "t") == ["a", "e", "f"]
 
 
-@pytest.mark.slow
-def test_keras_script_runs(tmp_path) -> None:
-    """`KERAS_BACKEND=torch python the_file.py` prints Keras's summary, shape and count."""
-    spec = small("encdec_ad", "relu", n_features=3)
-    path = tmp_path / "model.py"
-    path.write_text(keras_source(spec))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": "", "KERAS_BACKEND": "torch"}
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=120)
+@pytest.mark.parametrize("lines, message", [
+    (["# [if typo]", "a", "# [end]"], "unknown flag 'typo'"),
+    (["# [if x]", "a"], "never closed"),
+    (["a", "# [end]"], "without"),
+    (["# [else]"], "without"),
+])
+def test_malformed_conditions_are_refused(lines: list[str], message: str) -> None:
+    with pytest.raises(templating.TemplateError, match=re.escape(message)):
+        templating.select(lines, frozenset(), frozenset({"x"}), "t")
+
+
+def test_an_unknown_block_is_refused_by_name() -> None:
+    with pytest.raises(templating.TemplateError, match="has no block 'nope'; it has model"):
+        templating.block("pytorch/repeatvector.py", "nope")
+
+
+def test_templates_load_from_the_package_wherever_it_runs(tmp_path) -> None:
+    """The templates are found relative to the package, not the working directory."""
+    code = ("from lstmae_demo.codegen import pytorch_source, keras_source\n"
+            "from lstmae_demo.spec import ModelSpec\n"
+            "print(len(pytorch_source(ModelSpec())) > 0, len(keras_source(ModelSpec())) > 0)")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    tr = trace(spec, batch=4)
-    assert f"output shape: {tr.output_shape}" in done.stdout
-    assert f"parameters: {tr.params_keras:,}" in done.stdout
-    assert "decoder_lstm_steps" in done.stdout  # the summary table
-
-
-@pytest.mark.slow
-def test_keras_published_repeatvector_has_the_published_count(keras) -> None:
-    """REFERENCES.md quotes Keras's own summary for Brownlee's model: 121,301."""
-    spec = PUBLISHED["repeatvector"]
-    assert keras_model(spec).count_params() == 121_301
-    assert trace(spec).params_torch == 122_101
-
-
-def copy_weights(keras_net, ours: torch.nn.Module, spec: ModelSpec) -> None:
-    """Our PyTorch weights into the Keras model, layer by layer."""
-    weights = keras_weight_layers(spec)
-    for rec in trace(spec, 1).layers:
-        if rec.module is None or rec.params_torch == 0:
-            continue
-        layer = keras_net.get_layer(weights[rec.key])
-        module = ours.get_submodule(rec.module)
-        if rec.kind == "LSTM":
-            rnn = module.rnn
-            # Keras: kernel (I, 4U), recurrent_kernel (U, 4U), one bias (4U). Gate order
-            # i, f, c, o in Keras is PyTorch's i, f, g, o; PyTorch's two biases only add up.
-            new = [rnn.weight_ih_l0.T, rnn.weight_hh_l0.T, rnn.bias_ih_l0 + rnn.bias_hh_l0]
-        elif rec.kind == "Linear":
-            new = [module.weight.T, module.bias]  # Dense kernel is (in, out)
-        elif rec.kind == "Embedding":
-            new = [module.weight]
-        else:
-            raise AssertionError(f"no copy rule for {rec.kind}")
-        layer.set_weights([w.detach().numpy().copy() for w in new])
-
-
-EQUIVALENCE_SPECS = [
-    *(small(a, act) for a in ("repeatvector", "hidden_n") for act in ACTIVATIONS),
-    small("repeatvector", "relu", seq_len=2, n_features=3, units=4),
-    PUBLISHED["repeatvector"],
-    PUBLISHED["hidden_n"],
-    small("embedding", "relu"),
-    small("encdec_ad", "tanh"),
-    small("encdec_ad", "relu", n_features=3),
-    small("encdec_ad", "relu", decoder="unconditioned"),
-]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("spec", EQUIVALENCE_SPECS, ids=spec_id)
-def test_keras_and_pytorch_compute_the_same(keras, spec: ModelSpec) -> None:
-    """Same weights, same input: same output. For relu this is ActLSTM vs Keras's own LSTM.
-
-    encdec_ad's Keras graph is the teacher-forced training graph: our model in train mode.
-    """
-    ours = build_model(spec, seed=0).train()
-    net = keras_model(spec)
-    copy_weights(net, ours, spec)
-    x = sample(spec, batch=4, seed=1)
-    with torch.no_grad():
-        want = ours(x).numpy()
-    got = keras.ops.convert_to_numpy(net(x.numpy()))
-    assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("bins", [2, 3, 7, 64, 100, 512])
-def test_keras_discretization_bins_like_quantize(keras, bins: int) -> None:
-    """Values on, just below and just above every edge land in the same bin in both."""
-    spec = ModelSpec(arch="embedding", seq_len=2, units=1, bins=bins)
-    edges = bin_boundaries(bins)
-    values = torch.cat([edges, torch.nextafter(edges, torch.tensor(-2.0)),
-                        torch.nextafter(edges, torch.tensor(2.0)),
-                        torch.tensor([-1.5, -1.0, 0.0, 1.0, 1.5])])
-    x = values.reshape(-1, 1, 1).repeat(1, 2, 1)  # (N, T=2, 1)
-    want = build_model(spec).quantize(x)
-    net = keras_model(spec)
-    quantize = keras.Model(net.input, net.get_layer(trace(spec).record("quantize").key).output)
-    got = keras.ops.convert_to_numpy(quantize(x.numpy()))
-    np.testing.assert_array_equal(got, want.numpy())
+    assert done.stdout.strip() == "True True"
