@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -22,6 +22,7 @@ from .spec import JobSpec
 from .view import JobView
 
 
+@runtime_checkable
 class Runner(Protocol):
     """A training backend: runs JobSpecs and reports on them by run id."""
 

@@ -18,6 +18,7 @@ from lstmae_demo.jobs import (
     JobSpec,
     JobSpecError,
     LocalRunner,
+    Runner,
     default_slots,
     shared_runner,
     validate_job,
@@ -265,6 +266,10 @@ def test_a_run_whose_page_is_gone_stops_after_the_current_epoch(runner):
 
 
 # --- the queue --------------------------------------------------------------------------------
+
+
+def test_the_local_runner_offers_the_whole_runner_interface():
+    assert isinstance(LocalRunner(slots=1), Runner)
 
 
 def test_default_slots_keep_threads_times_runs_within_the_cores():
