@@ -20,8 +20,12 @@ a(i) = (e(i) - mu)^2 / var.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported only where a model runs
+    from ..archs import Autoencoder
 
 MAX_CONDITION = 1e10  # Sigma's condition number above which it counts as singular
 RIDGE_SHARE = 1e-6  # the ridge, as a share of the mean error variance
@@ -94,7 +98,7 @@ def anomaly_scores(errors: object, fit: ErrorModel) -> np.ndarray:
     return np.maximum(scores, 0.0)  # rounding can leave -1e-17 where the score is 0
 
 
-def step_errors(model: object, x: object) -> np.ndarray:
+def step_errors(model: Autoencoder, x: object) -> np.ndarray:
     """e(i) = |x(i) - x'(i)| of every step, as float64 (N, T, F), with the model in eval mode.
 
     `model` is any `lstmae_demo.archs.Autoencoder`; its `reconstruct` gives x'. The model's
