@@ -2,6 +2,8 @@
 
 Run from anywhere: python3 tests/data/bad_weights/make_bad_weights.py
 Every file derives from one tiny model (BASE_SPEC, seed 0), so each is a few kB at most.
+A rerun writes the same contents, though not always the same bytes: safetensors orders the
+metadata keys of its JSON header differently from run to run, and torch's legacy pickle too.
 tests/unit/test_weights.py holds the message each file must get.
 """
 
@@ -61,9 +63,9 @@ def keras_like() -> bytes:
     """A zip with the names a Keras 3 .keras file has (contents are placeholders)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("metadata.json", "{}")
-        archive.writestr("config.json", "{}")
-        archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
+        for name, content in (("metadata.json", b"{}"), ("config.json", b"{}"),
+                              ("model.weights.h5", b"\x89HDF\r\n\x1a\n")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), content)
     return buffer.getvalue()
 
 
