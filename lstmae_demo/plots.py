@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .nn import HANDS_ON
 from .shapes.trace import Trace
 
 SEQUENCE_COLOR = "#0b57d0"  # 3-D (batch, seq, ...) tensors
@@ -15,6 +16,7 @@ VECTOR_COLOR = "#b3261e"  # 2-D (batch, units) vectors and state hand-offs
 LAYER_FILL = "#eef1f5"
 INK = "#111111"
 FONT = dict(size=15, color=INK)
+MAX_DECADES = 7  # a log axis spanning more labels every second (third, ...) decade only
 
 
 def _glyph(fig: go.Figure, x: float, y: float, sequence: bool, color: str, steps: int) -> None:
@@ -31,12 +33,64 @@ def _glyph(fig: go.Figure, x: float, y: float, sequence: bool, color: str, steps
                       line=dict(color=color, width=2), fillcolor=color)
 
 
+def _shape_label(shape: Sequence[int]) -> str:
+    return "(" + "x".join(str(n) for n in shape) + ")"
+
+
+def _handed_on(rec) -> tuple[str, str, bool]:
+    """(shape label, axes label, is a sequence) of what the next box in the chain receives.
+
+    A layer that hands on its outputs and its final state (attention's encoder) sends the
+    next box, the decoder, only the state; its outputs go round to the attention box.
+    """
+    if rec.passes == "sequence_state" and rec.h_n is not None:
+        return f"{_shape_label(rec.h_n)} x2", "h_n, c_n", False
+    if rec.passes == "state":
+        return f"{_shape_label(rec.output_shape)} x2", "h_n, c_n", False
+    return _shape_label(rec.output_shape), ", ".join(rec.axes), rec.is_sequence
+
+
+def _skip(fig: go.Figure, x0: float, x1: float, y: float, colour: str, text: str) -> None:
+    """A bracket from box x0 to box x1 at height y (above or below the boxes), for an input
+    that does not come from the box just before."""
+    edge = 0.5 if y > 0 else -0.5
+    fig.add_shape(type="path", path=f"M {x0},{edge} L {x0},{y} L {x1},{y} L {x1},{edge}",
+                  line=dict(color=colour, width=2.5))
+    fig.add_annotation(x=x1, y=edge, ax=x1, ay=y, xref="x", yref="y", axref="x", ayref="y",
+                       showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2.5,
+                       arrowcolor=colour, text="")
+    fig.add_annotation(x=(x0 + x1) / 2, y=y, text=text, showarrow=False, bgcolor="white",
+                       font=dict(size=12, color=colour))
+
+
+def _skips(fig: go.Figure, tr: Trace, gap: float) -> tuple[bool, bool]:
+    """Attention reads every encoder output; Concatenate also takes the decoder's output.
+    Returns whether a bracket went above and below the boxes."""
+    names = [r.name for r in tr.layers]
+    above = below = False
+    for i, rec in enumerate(tr.layers):
+        if rec.kind == "Attention":
+            source = names.index(tr.latent)
+            shape = tr.record(tr.latent).full_output_shape or tr.record(tr.latent).output_shape
+            _skip(fig, source * gap, i * gap, 1.75, SEQUENCE_COLOR,
+                  f"every encoder output {_shape_label(shape)}")
+            above = True
+        elif rec.kind == "Concatenate" and i >= 2:
+            decoder = tr.layers[i - 2]
+            _skip(fig, (i - 2) * gap, i * gap, -1.4, SEQUENCE_COLOR,
+                  f"{decoder.name} output {_shape_label(decoder.output_shape)}")
+            below = True
+    return above, below
+
+
 def architecture_figure(tr: Trace) -> go.Figure:
     """Left-to-right diagram: a box per layer, arrows labelled with the tensor passed on.
 
-    Sequences (batch, seq, ...) are drawn as a deck of cards, per-example vectors as one bar;
-    the latent's arrow is thick and labelled 'bottleneck' (or 'no bottleneck'). Shapes are
-    written under the arrows, below the boxes, so long labels never cover a box.
+    Sequences (batch, seq, ...) are drawn as a deck of cards, per-example vectors and states
+    as one bar; the latent's arrow is thick and labelled 'bottleneck' (or 'no bottleneck').
+    Shapes are written under the arrows, below the boxes, so long labels never cover a box.
+    An input that skips boxes (attention reading every encoder output) is a bracket above
+    the boxes, or below them for a second one.
     """
     fig = go.Figure()
     layers = tr.layers
@@ -58,26 +112,27 @@ def architecture_figure(tr: Trace) -> go.Figure:
             continue
         x0, x1 = x + half + 0.04, x + gap - half - 0.04  # the arrow to the next layer
         mid = (x0 + x1) / 2
-        color = SEQUENCE_COLOR if rec.is_sequence else VECTOR_COLOR
+        label, axes, sequence = _handed_on(rec)
+        color = SEQUENCE_COLOR if sequence else VECTOR_COLOR
         fig.add_annotation(x=x1, y=0, ax=x0, ay=0, xref="x", yref="y", axref="x", ayref="y",
                            showarrow=True, arrowhead=3, arrowsize=1.2,
                            arrowwidth=5 if is_latent else 2.5, arrowcolor=color, text="")
-        _glyph(fig, mid, 0.75, rec.is_sequence, color, tr.spec.seq_len)
-        label = "x".join(str(n) for n in rec.output_shape)
-        fig.add_annotation(x=mid, y=-0.72, showarrow=False, text=f"<b>({label})</b>",
+        _glyph(fig, mid, 0.75, sequence, color, tr.spec.seq_len)
+        fig.add_annotation(x=mid, y=-0.72, showarrow=False, text=f"<b>{label}</b>",
                            font=dict(size=13, color=color))
-        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=f"<i>{', '.join(rec.axes)}</i>",
+        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=f"<i>{axes}</i>",
                            font=dict(size=11, color=color))
         if is_latent:
             verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
             fig.add_annotation(
                 x=mid, y=1.3, showarrow=False,
-                text=f"<b>{verdict}</b>: {rec.numbers_per_example} numbers/example",
+                text=f"<b>{verdict}</b>: {tr.code.per_example} numbers/example",
                 font=dict(size=13, color=VECTOR_COLOR),
             )
+    above, below = _skips(fig, tr, gap)
     fig.update_xaxes(visible=False, range=[-0.9, (len(layers) - 1) * gap + 0.9])
-    fig.update_yaxes(visible=False, range=[-1.15, 1.45])
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10),
+    fig.update_yaxes(visible=False, range=[-1.6 if below else -1.15, 1.95 if above else 1.45])
+    fig.update_layout(height=360 + 60 * (above + below), margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False)
     return fig
 
@@ -100,19 +155,76 @@ def bottleneck_figure(tr: Trace) -> go.Figure:
     return fig
 
 
+def log_ticks(values: Sequence[float]) -> list[float]:
+    """Tick values for a log axis over these values, every one labelled in full.
+
+    Whole decades when the values span three or more; else 1-2-5 steps; else every digit.
+    Plotly's own log ticks label the minor ones with a bare digit ("3, 2, 0.1, 9 ...", so
+    "3" sits above "0.1"); these are all written out ("0.03, 0.02, 0.01").
+    """
+    finite = [v for v in values if v > 0 and math.isfinite(v)]
+    if not finite:
+        return []
+    low, high = min(finite), max(finite)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    every = max(1, math.ceil((last - first) / MAX_DECADES))  # decades between labels
+    for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        ticks = [m * 10.0 ** e for e in range(first, last + every, every) for m in mantissas]
+        inside = [t for t in ticks if low / 1.0001 <= t <= high * 1.0001]
+        if len(inside) >= 3 or (mantissas[-1] == 9):
+            # one tick on each side of the data, so the ends of the curves are labelled too
+            below = [t for t in ticks if t < low / 1.0001][-1:]
+            above = [t for t in ticks if t > high * 1.0001][:1]
+            return below + inside + above
+    return []  # not reached: the last mantissas always return
+
+
+def _tick_text(value: float) -> str:
+    if 1e-4 <= value < 1e6:
+        return f"{value:.6g}"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"  # 1e10, 2e-5
+
+
+def _log_axis(values: Sequence[float]) -> dict:
+    """A log axis whose labelled ticks are whole numbers in order (see log_ticks)."""
+    ticks = log_ticks(values)
+    if not ticks:
+        return dict(type="log")
+    low, high = math.log10(ticks[0]), math.log10(ticks[-1])
+    pad = 0.03 * (high - low)  # markers at the end ticks stay whole
+    return dict(type="log", tickmode="array", tickvals=ticks,
+                ticktext=[_tick_text(t) for t in ticks], range=[low - pad, high + pad])
+
+
 def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True,
-                total_epochs: int | None = None) -> go.Figure:
-    """Training and validation loss per epoch."""
+                total_epochs: int | None = None, loss_name: str = "MSE",
+                val_mse: Sequence[float] = ()) -> go.Figure:
+    """Training and validation loss per epoch, with the loss named on its axis.
+
+    When the loss is not an MSE (the embedding model's cross-entropy), the validation MSE in
+    the data's units, which every model shares, is drawn too, on its own axis at the right.
+    """
     epochs = list(range(1, len(train) + 1))
     mode = "lines+markers" if len(epochs) <= 40 else "lines"
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=list(train), mode=mode, name="train loss",
+    fig.add_trace(go.Scatter(x=epochs, y=list(train), mode=mode, name=f"train {loss_name}",
                              line=dict(color=SEQUENCE_COLOR, width=3)))
     fig.add_trace(go.Scatter(x=epochs[: len(val)], y=list(val), mode=mode,
-                             name="validation loss",
+                             name=f"validation {loss_name}",
                              line=dict(color=VECTOR_COLOR, width=3, dash="dot")))
+    both = list(train) + list(val)
     fig.update_xaxes(title="epoch", range=[0.5, max(total_epochs or 1, len(epochs)) + 0.5])
-    fig.update_yaxes(title="loss", type="log" if log_y else "linear")
+    fig.update_yaxes(title=f"loss: {loss_name}",
+                     **(_log_axis(both) if log_y else dict(type="linear")))
+    extra = loss_name != "MSE" and len(val_mse) > 0
+    if extra:
+        fig.add_trace(go.Scatter(x=epochs[: len(val_mse)], y=list(val_mse), mode=mode,
+                                 name="validation MSE (right axis)", yaxis="y2",
+                                 line=dict(color="#188038", width=3, dash="dash")))
+        fig.update_layout(yaxis2=dict(title="validation MSE (data units)", overlaying="y",
+                                      side="right", showgrid=False,
+                                      **(_log_axis(val_mse) if log_y else {})))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       legend=dict(orientation="h", y=1.12), plot_bgcolor="white")
     if not epochs:  # before the first epoch: no made-up loss scale, say what will appear
@@ -175,43 +287,74 @@ def states_heatmap(states: np.ndarray, title: str, step: int | None = None) -> g
     return fig
 
 
-FLOW_STATES = (  # (label, colour) per code used by flow_figure
-    ("passed on", SEQUENCE_COLOR),
-    ("computed, then thrown away", "#d0d4da"),
-    ("kept inside (state only)", "#f3d4d1"),
-    ("passed on: the final state", VECTOR_COLOR),
-    ("copy of the one code vector", "#8ab4f8"),
-)
+# The colour of a step whose output the next layer receives, per nn.HANDS_ON key (what the
+# layer hands on); a step computed but not handed on is grey.
+FLOW_COLORS: dict[str, str] = {
+    "sequence": SEQUENCE_COLOR,
+    "last": SEQUENCE_COLOR,
+    "h_n": VECTOR_COLOR,
+    "state": VECTOR_COLOR,
+    "h_state": VECTOR_COLOR,
+    "sequence_state": "#5b3cc4",
+    "repeat": "#8ab4f8",
+    "reversed": "#0f7b6c",
+}
+NOT_SENT = "#d0d4da"
+assert set(FLOW_COLORS) == set(HANDS_ON), "a colour for every key of nn.HANDS_ON"
 
 
-def _flow_row(passes: str, steps: int) -> list[int]:
-    """Per time step, which FLOW_STATES code a layer's output has."""
-    if passes == "last":
-        return [1] * (steps - 1) + [0]
-    if passes == "state":
-        return [2] * (steps - 1) + [3]
-    if passes == "repeat":
-        return [4] * steps
-    return [0] * steps
+def sent_at(passes: str, t: int, steps: int) -> bool:
+    """Whether a layer that hands on `passes` (an nn.HANDS_ON key) sends step t (0-based)."""
+    return passes not in ("last", "h_n", "state", "h_state") or t == steps - 1
 
 
 def flow_figure(tr: Trace, step: int | None = None) -> go.Figure:
-    """Layers x time steps: which step's output each layer hands to the next one."""
+    """Layers x time steps: which step's output each layer hands to the next one.
+
+    Each row is coloured by what its layer hands on (nn.HANDS_ON), grey where a step is
+    computed but not handed on; hovering a cell says which, in nn.HANDS_ON's words.
+    """
     steps = tr.spec.seq_len
-    rows = [_flow_row(r.passes, steps) for r in tr.layers]
-    n = len(FLOW_STATES)
+    keys = list(HANDS_ON)
+    codes = {key: i for i, key in enumerate(keys)}
+    grey = len(keys)  # the code of "computed, not handed on"
+    z, words = [], []
+    for rec in tr.layers:
+        row, text = [], []
+        for t in range(steps):
+            sent = sent_at(rec.passes, t, steps)
+            row.append(codes[rec.passes] if sent else grey)
+            text.append(("handed on: " if sent else "computed, not handed on; the layer hands "
+                         "on ") + HANDS_ON[rec.passes])
+        z.append(row)
+        words.append(text)
+    colours = [FLOW_COLORS[k] for k in keys] + [NOT_SENT]
+    n = len(colours)
     scale = []
-    for code, (_, colour) in enumerate(FLOW_STATES):
+    for code, colour in enumerate(colours):
         scale += [[code / n, colour], [(code + 1) / n, colour]]
-    labels = [[FLOW_STATES[c][0] for c in row] for row in rows]
     fig = go.Figure(go.Heatmap(
-        z=rows, x=list(range(1, steps + 1)), y=[r.name for r in tr.layers], zmin=0, zmax=n,
-        colorscale=scale, showscale=False, xgap=1, ygap=3, customdata=labels,
+        z=z, x=list(range(1, steps + 1)), y=[r.name for r in tr.layers], zmin=0, zmax=n,
+        colorscale=scale, showscale=False, xgap=1, ygap=3, customdata=words,
         hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>"))
     if step is not None:
         fig.add_vline(x=step, line_color=INK, line_width=3)
+    legend = [(colour, words) for _, colour, words in flow_legend(tr)]
+    legend.append((NOT_SENT, "computed, not handed on"))
+    for i, (colour, words) in enumerate(legend):  # the legend, in nn.HANDS_ON's words
+        fig.add_annotation(xref="paper", yref="paper", x=0, y=1.0, yshift=22 * (len(legend) - i),
+                           xanchor="left", yanchor="bottom", showarrow=False,
+                           text=f"<span style='color:{colour}'>■</span> {words}",
+                           font=dict(size=13, color=INK))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="time step")
-    fig.update_layout(height=70 + 42 * len(rows), margin=dict(l=10, r=10, t=20, b=10),
+    fig.update_layout(height=70 + 42 * len(tr.layers) + 22 * len(legend),
+                      margin=dict(l=10, r=10, t=20 + 22 * len(legend), b=10),
                       font=FONT, plot_bgcolor="white")
     return fig
+
+
+def flow_legend(tr: Trace) -> list[tuple[str, str, str]]:
+    """(name, colour, words) for the keys of nn.HANDS_ON this trace uses, in layer order."""
+    seen = dict.fromkeys(r.passes for r in tr.layers)
+    return [(key, FLOW_COLORS[key], HANDS_ON[key]) for key in seen]
