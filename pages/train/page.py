@@ -5,7 +5,7 @@ import streamlit as st
 from lstmae_demo.config import training_budget
 from lstmae_demo.shapes.trace import trace
 from lstmae_demo.training import DECAY_FROM, FINAL_LR
-from lstmae_demo.ui import live
+from lstmae_demo.ui import live, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import STOPPED_NOTE_KEY, current_run, start_run, stop_run
 
@@ -15,6 +15,7 @@ spec, sine, train_cfg = config.spec, config.sine, config.train
 tr = trace(spec, train_cfg.batch_size)
 
 st.title(f"Train `{spec.arch}`")
+views.data_or_stop(config)
 st.markdown(
     f"**{tr.params_torch:,} parameters** on **{sine.n_series} sine series** of {spec.seq_len} "
     f"steps ({sine.n_val} more for validation), frequencies {sine.freq_min:g}–"
