@@ -7,11 +7,13 @@ import streamlit as st
 from .. import codegen, pitfalls
 from ..archs import get_arch
 from ..config import AppConfig
+from ..data import DataError, SineData
 from ..plots import architecture_figure, bottleneck_figure
-from ..settings import ARCHS, MODEL_FIELDS
+from ..settings import ARCHS, KNOBS, MODEL_FIELDS
 from ..shapes.explain import bottleneck_sentence, verdict
 from ..shapes.trace import Trace, trace
-from ..spec import ModelSpec, normalised
+from ..spec import ModelSpec, SpecError, normalised
+from .cache import sine_data
 from .sidebar import choose, current
 
 
@@ -28,25 +30,49 @@ def _open_architecture(arch: str) -> None:
     choose(arch=arch)  # a callback: runs before the sidebar draws its widgets
 
 
+def choice_line(spec: ModelSpec) -> str:
+    """The architecture's own choices in words, e.g. "what the decoder reads: attention over
+    every output" (empty for an architecture without any)."""
+    parts = []
+    for knob in KNOBS:
+        if knob.group == "model" and knob.choices and knob.name not in ("arch", "activation") \
+                and knob.applies_to(spec.arch):
+            parts.append(f"{knob.label.lower()}: {knob.label_of(getattr(spec, knob.name))}")
+    return "; ".join(parts)
+
+
+def _card(config: AppConfig, arch: str) -> None:
+    """One architecture at the sidebar's settings: valid or not, the code, its size."""
+    entry = get_arch(arch)
+    st.markdown(f"#### `{arch}` — {entry.title}")
+    spec = spec_for(config, arch)
+    try:
+        tr = trace(spec, config.batch)
+    except SpecError as err:  # e.g. encdec_ad needs T >= 2: say so instead of a traceback
+        st.warning(f"Not possible at the sidebar's settings (T = {spec.seq_len}):")
+        st.text(str(err))
+        st.caption(f"Source: {entry.source}.")
+        return
+    if choices := choice_line(spec):
+        st.caption(choices[0].upper() + choices[1:] + " (change it in the sidebar).")
+    left, right = st.columns(2)
+    left.metric("numbers in the code", tr.latent_per_example,
+                help=f"latent shape {_shape(tr.latent_shape)} for a batch of {tr.batch}")
+    right.metric("numbers in the input", tr.input_per_example)
+    st.markdown(verdict(tr))
+    st.caption(f"Parameters: {tr.params_torch:,} in PyTorch, {tr.params_keras:,} in Keras. "
+               f"Source: [{entry.source}]({entry.source_url}).")
+    if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
+                 on_click=_open_architecture, args=(arch,)):
+        st.switch_page("pages/architecture/page.py", query_params=current().to_params())
+
+
 def architecture_overview(config: AppConfig) -> None:
     """One card per architecture: is it valid, where is the bottleneck, how big is it."""
     columns = st.columns(2)
     for i, arch in enumerate(ARCHS):
-        tr = trace(spec_for(config, arch), config.batch)
         with columns[i % 2].container(border=True):
-            st.markdown(f"#### `{arch}` — {get_arch(arch).title}")
-            left, right = st.columns(2)
-            left.metric("numbers in the code", tr.latent_per_example,
-                        help=f"latent shape {_shape(tr.latent_shape)} for a batch of "
-                             f"{tr.batch}")
-            right.metric("numbers in the input", tr.input_per_example)
-            st.markdown(verdict(tr))
-            st.caption(f"Parameters: {tr.params_torch:,} in PyTorch, {tr.params_keras:,} in "
-                       f"Keras. Source: {get_arch(arch).source}.")
-            if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
-                         on_click=_open_architecture, args=(arch,)):
-                st.switch_page("pages/architecture/page.py",
-                               query_params=current().to_params())
+            _card(config, arch)
 
 
 def layer_table(tr: Trace) -> None:
@@ -60,8 +86,6 @@ def layer_table(tr: Trace) -> None:
             "axes": "(" + ", ".join(rec.axes) + ")",
             "tensor": "sequence" if rec.is_sequence else "per example",
             "Keras": rec.keras,
-            "Keras shape": _shape(rec.keras_shape),
-            "params (Keras)": rec.params_keras,
             "PyTorch": rec.torch,
             "params (PyTorch)": rec.params_torch,
             "LSTM state": state,
@@ -74,6 +98,22 @@ def layer_table(tr: Trace) -> None:
         lines.append(f"- **{rec.name}** {arrow}{_shape(rec.output_shape)}: {rec.what}")
         previous = rec.output_shape
     st.markdown("\n".join(lines))
+
+
+def keras_summary(tr: Trace) -> None:
+    """The exported Keras model's layers as Keras's own model.summary() prints them."""
+    names = {rec.key: rec.name for rec in tr.layers}
+    rows = [{
+        "Layer (type)": f"{row.name} ({row.kind})",
+        "Output Shape": row.output_shape,
+        "Param #": row.params,
+        "in the table above": names.get(row.key, row.key) if row.key else f"— {row.note}",
+    } for row in codegen.keras_rows(tr.spec)]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"Total params: {sum(r['Param #'] for r in rows):,}. Keras lists a functional "
+               "model's layers its own way and needs a few steps of its own (no parameters) "
+               "that PyTorch does inline; the last column says which row of the table above "
+               "each one is.")
 
 
 def summary_metrics(tr: Trace) -> None:
@@ -119,17 +159,54 @@ def _pitfall(key: str) -> pitfalls.PitfallResult:
     return pitfalls.run_pitfall(key)
 
 
+OUTCOMES = {"error": "It fails", "silent": "No error, but it is wrong",
+            "diverged": "Training diverges"}
+
+
+def message_heading(outcome: str, source: str) -> str:
+    """What the box below shows and whose words they are, e.g. "It fails: PyTorch's own
+    message, from running the code above just now"."""
+    what = OUTCOMES.get(outcome, "What happens")
+    if source.startswith("measured"):
+        return f"{what}: measured by the app on this run (these are the app's words)"
+    name, recorded = source.removesuffix(" (recorded)"), source.endswith("(recorded)")
+    when = ("recorded from a real run of it when the app was built (Keras is not run here)"
+            if recorded else "from running the code above just now")
+    return f"{what}: {name}'s own message, {when}"
+
+
 def pitfall_section(arch: str) -> None:
-    """Each pitfall of this reference, run for real: the framework's error, why, the fix."""
+    """Each pitfall of this reference, run for real: the framework's error, why, the fix.
+
+    Messages and results quote frameworks, so they are shown as plain text (st.code): as
+    Markdown, `RNNBase.__init__()` would turn into a bold "init".
+    """
     for i, key in enumerate(get_arch(arch).pitfalls):
         result = _pitfall(key)
+        source = getattr(result, "message_source", "")
         with st.expander(result.title, expanded=i == 0):
             st.code(result.code, language="python")
+            heading = message_heading(result.outcome, source)
             if result.outcome == "error":
-                st.error(result.message)
+                st.error(heading)
             else:
-                st.warning(result.message)
+                st.warning(heading)
+            st.code(result.message, language="text", wrap_lines=True)
             st.markdown(result.explanation)
             st.markdown("**The fix**")
             st.code(result.fix_code, language="python")
-            st.success(result.fix_result)
+            st.success("What the fix gives" + (", as recorded" if "recorded" in source
+                                               else ", run just now") + ":")
+            st.code(result.fix_result, language="text", wrap_lines=True)
+
+
+def data_or_stop(config: AppConfig) -> SineData:
+    """The sine data for these settings; if they allow none, say why and end the page."""
+    try:
+        return sine_data(config.sine)
+    except DataError as err:
+        st.warning(f"No sine data can be made at these settings (T = {config.spec.seq_len}), "
+                   "so there is nothing to train on or to step through here. The Architecture "
+                   "page still shows this model. The data's check says:")
+        st.text(str(err))
+        st.stop()

@@ -14,12 +14,18 @@ series into a small **code** (the latent), a *decoder* rebuilds the series from 
 compares the two. If the code is smaller than the input, the model has to learn what matters.
 An **LSTM** autoencoder does this for sequences: the LSTM reads one time step after another.
 
-**The question.** Three tutorials show "LSTM autoencoders" that look nothing alike: a Keras one
-that keeps only the last output and repeats it (RepeatVector + TimeDistributed Dense), a PyTorch
-one with an Embedding that passes on every output, and a PyTorch one that takes the second LSTM's
-final hidden state `h_n`. A paper (Malhotra et al. 2016, EncDec-AD) does it a fourth way.
-*Are they all valid? Where is the bottleneck in each?* The table below answers it for the
-settings in the sidebar; each button opens that model layer by layer.
+**The question.** Models called "LSTM autoencoders" online look nothing alike. A Keras tutorial
+keeps only the encoder's last output and repeats it (RepeatVector + TimeDistributed Dense). A
+PyTorch tutorial takes the second encoder LSTM's final hidden state `h_n`. An
+`EncoderLSTM(input_size, hidden_size, n_layers, drop_prob)` with an Embedding comes from
+attention-based seq2seq tutorials, which translate sentences rather than rebuild them: whether
+it has a bottleneck depends on what its decoder reads, the final state only (like the plain
+`DecoderRNN` of the PyTorch seq2seq translation tutorial, a GRU model), every output through
+attention (its `AttnDecoderRNN`) or every output step by step (a construction of this app).
+A paper (Malhotra et al. 2016, EncDec-AD) hands the encoder's final state to a decoder that
+rebuilds the series backwards. *Are they all valid? Where is the bottleneck in each?* The cards
+below answer it for the settings in the sidebar, the choices included; each button opens that
+model layer by layer.
 """
 )
 architecture_overview(current())

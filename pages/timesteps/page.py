@@ -8,7 +8,7 @@ from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
 from lstmae_demo.shapes.probe import probe
 from lstmae_demo.shapes.timesteps import step_views
 from lstmae_demo.shapes.trace import trace
-from lstmae_demo.ui.cache import sine_data
+from lstmae_demo.ui import views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import trained_model
 
@@ -19,6 +19,7 @@ st.title("Time steps")
 st.caption("Step through one validation series: what every layer computes at step t, and "
            "what the next layer actually receives.")
 
+views.data_or_stop(config)
 trained = trained_model(spec)
 options = ["untrained (random weights)", "trained on the Train page"]
 choice = st.radio("Model", options, horizontal=True, key="ts_model",
@@ -31,10 +32,14 @@ model = trained if choice == options[1] and trained is not None else build_model
     spec, seed=config.values["seed"])
 model.eval()
 
-data = sine_data(config.sine)
+data = views.data_or_stop(config)
 left, right = st.columns([1, 3])
 series = left.number_input("Validation series", 1, min(16, len(data.val)), 1, key="ts_series")
-t = right.slider("Time step t", 1, spec.seq_len, spec.seq_len, key="ts_step")
+if spec.seq_len > 1:
+    t = right.slider("Time step t", 1, spec.seq_len, spec.seq_len, key="ts_step")
+else:  # a slider needs two ends
+    t = 1
+    right.caption("One time step only (T = 1): step 1 is the whole series.")
 x = torch.from_numpy(data.val[series - 1 : series])  # (1, T, F)
 
 tr = trace(spec, batch=1)
@@ -44,9 +49,8 @@ with torch.no_grad():
 st.subheader("What each layer hands on, step by step")
 st.plotly_chart(flow_figure(tr, step=t), width="stretch", key="ts_flow",
                 config={"displayModeBar": False})
-st.caption("Blue: this step's output goes to the next layer. Grey: computed, then thrown "
-           "away (only the last step leaves). Light blue: the same code vector copied to every "
-           "step. Red: only the final state leaves.")
+st.caption("Each row is coloured by what its layer hands on to the next one (the legend "
+           "above the chart); grey cells are computed at that step but not handed on.")
 figure = reconstruction_figure(x.numpy(), recon)
 figure.add_vline(x=t, line_color="#5f6368", line_dash="dot")
 st.plotly_chart(figure, width="stretch", key="ts_series_plot")

@@ -52,3 +52,10 @@ def page_text(at: AppTest) -> str:
                  "success", "title", "header", "subheader"):
         parts += [str(e.value) for e in at.get(kind)]
     return "\n".join(parts)
+
+
+def loss_chart(at: AppTest) -> dict:
+    """The Train page's loss chart (its y axis is titled "loss: <what the loss is>")."""
+    return next(s for s in chart_specs(at)
+                if s["layout"].get("yaxis", {}).get("title", {}).get("text", "")
+                .startswith("loss"))

@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from apptest_helpers import PAGES, n_values, open_app
+from apptest_helpers import PAGES, loss_chart, n_values, open_app
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.shapes.trace import trace
@@ -19,19 +19,19 @@ def table_rows(at: AppTest) -> list[dict]:
     return frame.to_dict("records")
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_at_defaults(page: str) -> None:
-    at = open_app(page=page)
-    assert at.title, f"{page} has no title"
+@pytest.mark.parametrize("page_path", PAGES)
+def test_every_page_renders_at_defaults(page_path: str) -> None:
+    at = open_app(page=page_path)
+    assert at.title, f"{page_path} has no title"
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_for_every_architecture(arch: str, page: str) -> None:
+@pytest.mark.parametrize("page_path", PAGES)
+def test_every_page_renders_for_every_architecture(arch: str, page_path: str) -> None:
     params = {"arch": arch, "seq_len": "12", "units": "6", "activation": "relu"}
     if arch != "embedding":
         params["n_features"] = "2"
-    open_app(params, page)
+    open_app(params, page_path)
 
 
 def test_changing_the_preset_changes_the_table() -> None:
@@ -90,7 +90,7 @@ def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
     assert not at.exception
     charts = at.get("plotly_chart")
     specs = [json.loads(c.proto.spec) for c in charts]
-    losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
+    losses = loss_chart(at)
     assert [len(t["y"]) for t in losses["data"]] == [2, 2]  # train and validation, 2 epochs
     recon = [s for s in specs if any(t.get("name") == "reconstruction" for t in s["data"])]
     assert recon, "no reconstruction chart"
@@ -102,7 +102,7 @@ def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
 def test_before_a_run_the_train_page_draws_empty_curves_and_the_validation_series() -> None:
     at = open_app({"seq_len": "16", "epochs": "7"}, "pages/train/page.py")
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
+    losses = loss_chart(at)
     assert [len(t["y"]) for t in losses["data"]] == [0, 0]
     assert losses["layout"]["xaxis"]["range"] == [0.5, 7.5]  # room for the 7 epochs to come
     assert losses["layout"]["yaxis"]["showticklabels"] is False  # no made-up loss scale
@@ -122,8 +122,7 @@ def test_the_train_click_draws_the_first_epoch_in_its_own_rerun(monkeypatch) -> 
                   "pages/train/page.py")
     at.button(key="train_button").click().run()  # no fragment polling under AppTest
     job = at.session_state["_training_run"].job
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    losses = next(s for s in specs if s["layout"]["yaxis"]["title"]["text"] == "loss")
+    losses = loss_chart(at)
     assert len(losses["data"][0]["y"]) >= 1, "the click's rerun drew no loss point"
     job.stop()
     assert job.wait(10)
