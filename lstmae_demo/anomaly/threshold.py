@@ -7,9 +7,10 @@ paper writes a(i) > tau), and it is anomalous when any of its steps is labelled 
 and masks to one value per series; every count, rate and curve here is over series.
 `flag_steps` shows which steps of a series cross tau (for a plot), not a separate count.
 
-F_beta = (1 + beta^2) P R / (beta^2 P + R). beta < 1 favours precision; the paper uses beta < 1
-(0.1 for most of its data sets), so DEFAULT_BETA is 0.1. With nothing flagged the precision is
-taken as 0 (no true positive), and F_beta is 0 whenever there is no true positive.
+F_beta = (1 + beta^2) P R / (beta^2 P + R). beta < 1 favours precision, as the paper asks
+(docs/sources.md); DEFAULT_BETA = 0.1 is the value the paper is reported to use for most of its
+data sets, and the default of public EncDec-AD implementations. With nothing flagged the
+precision is taken as 0 (no true positive), and F_beta is 0 whenever there is no true positive.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from .scoring import AnomalyError
 
-DEFAULT_BETA = 0.1  # the paper's precision-favouring beta for most of its data sets
+DEFAULT_BETA = 0.1  # precision-favouring, as the paper's beta < 1
 
 
 @dataclass(frozen=True)
