@@ -1,46 +1,30 @@
 """The exported PyTorch script: exactly `build_model(spec)`, needing nothing but torch.
 
 The code itself lives in templates/pytorch/ (blocks.py: the building blocks; <arch>.py: the
-model class; main.py: build() and the __main__ block); this module picks the blocks a spec
-needs and puts them in order.
+model class; main.py: build() and the __main__ block). This module puts in the building
+blocks the model class calls, and LSTMLayer with only the `returns` options the trace uses.
 """
 
 from __future__ import annotations
 
+import re
+
 from ..archs import get_arch
-from ..archs.embedding import ENCODER_RETURNS
-from ..archs.encdec_ad import HANDOFF_RETURNS
 from ..nn import RETURNS
 from ..shapes.trace import trace
 from ..spec import ModelSpec, validate
 from . import common
 
 BLOCKS = "pytorch/blocks.py"
+# The building blocks of blocks.py, in the order the script defines them.
+BLOCK_ORDER = ("ActLSTM", "LSTMLayer", "RepeatVector", "Quantize", "DotAttention", "Concat",
+               "ReverseDecoder")
 
 
 def returns_used(spec: ModelSpec) -> tuple[str, ...]:
-    """The LSTMLayer `returns` options this model uses, in nn.RETURNS order."""
-    used = {
-        "repeatvector": {"last", "sequence"},
-        "hidden_n": {"sequence", "h_n"},
-        "embedding": {"sequence", ENCODER_RETURNS[spec.reads]},
-        "encdec_ad": {HANDOFF_RETURNS[spec.handoff]},
-    }[spec.arch]
-    return tuple(r for r in RETURNS if r in used)
-
-
-def helpers(spec: ModelSpec) -> list[str]:
-    """The building blocks (blocks.py) this model needs, in the order they are defined."""
-    names = ["ActLSTM"] if spec.activation == "relu" else []
-    names.append("LSTMLayer")
-    names += {
-        "repeatvector": ["RepeatVector"],
-        "hidden_n": ["RepeatVector"],
-        "embedding": ["Quantize"] + (["DotAttention", "Concat"] if spec.reads == "attention"
-                                     else []),
-        "encdec_ad": ["ReverseDecoder"],
-    }[spec.arch]
-    return names
+    """The LSTMLayer `returns` options this model uses: what its traced LSTMs pass on."""
+    passes = {r.passes for r in trace(spec, 1).layers if r.kind == "LSTM"}
+    return tuple(r for r in RETURNS if r in passes)
 
 
 def lstm_layer(spec: ModelSpec) -> str:
@@ -51,19 +35,32 @@ def lstm_layer(spec: ModelSpec) -> str:
     return common.block(BLOCKS, "LSTMLayer", spec, extra, {"RETURNS_USED": as_tuple})
 
 
+def helpers(spec: ModelSpec, model: str) -> list[str]:
+    """The building blocks the model's code calls, and those they call, in BLOCK_ORDER."""
+    texts = {name: lstm_layer(spec) if name == "LSTMLayer" else common.block(BLOCKS, name, spec)
+             for name in BLOCK_ORDER}
+    needed: set[str] = set()
+    unread = [model]
+    while unread:
+        text = unread.pop()
+        for name in BLOCK_ORDER:
+            if name not in needed and re.search(rf"\b{name}\(", text):
+                needed.add(name)
+                unread.append(texts[name])
+    return [texts[name] for name in BLOCK_ORDER if name in needed]
+
+
 def pytorch_source(spec: ModelSpec) -> str:
     """A runnable, self-contained PyTorch script defining exactly `build_model(spec)`."""
     validate(spec)
     tr = trace(spec, 1)
-    parts = [
+    model = common.block(f"pytorch/{spec.arch}.py", "model", spec)
+    return common.join([
         common.docstring(spec, tr, "PyTorch", "python this_file.py  (needs only torch)"),
         "import torch\nfrom torch import nn",
         common.constants(spec),
-    ]
-    for name in helpers(spec):
-        parts.append(lstm_layer(spec) if name == "LSTMLayer"
-                     else common.block(BLOCKS, name, spec))
-    parts.append(common.block(f"pytorch/{spec.arch}.py", "model", spec))
-    parts.append(common.block("pytorch/main.py", "main", spec,
-                              values={"MODEL_CLASS": get_arch(spec.arch).code_class}))
-    return common.join(parts)
+        *helpers(spec, model),
+        model,
+        common.block("pytorch/main.py", "main", spec,
+                     values={"MODEL_CLASS": get_arch(spec.arch).code_class}),
+    ])

@@ -59,22 +59,22 @@ class LSTMLayer(nn.Module):
     """One LSTM plus the choice of what it passes on: the Keras-level view of a layer.
 
     # [if returns_sequence]
-    returns = "sequence": all outputs, (B, T, U)            (Keras return_sequences=True)
+    returns = "sequence": all outputs, (B, T, U)        (Keras return_sequences=True)
     # [end]
     # [if returns_last]
-    returns = "last": output[:, -1], (B, U)              (Keras return_sequences=False)
+    returns = "last": output[:, -1], (B, U)             (Keras return_sequences=False)
     # [end]
     # [if returns_h_n]
-    returns = "h_n": h_n[-1], (B, U)                     (the same numbers, from the state)
+    returns = "h_n": h_n[-1], (B, U)                    (the same numbers, from the state)
     # [end]
     # [if returns_state]
-    returns = "state": (h_n, c_n), each (1, B, U)        (Keras return_state=True)
+    returns = "state": (h_n, c_n), each (1, B, U)       (Keras return_state=True)
     # [end]
     # [if returns_h_state]
-    returns = "h_state": (h_n, zeros), each (1, B, U)    (hand over h; c starts at zero)
+    returns = "h_state": (h_n, zeros), each (1, B, U)   (hand over h; c starts at zero)
     # [end]
     # [if returns_sequence_state]
-    returns = "sequence_state": (output, (h_n, c_n))     (return_sequences and return_state)
+    returns = "sequence_state": (output, (h_n, c_n))    (return_sequences and return_state)
     # [end]
     """
 

@@ -16,7 +16,8 @@ class EmbeddingAutoencoder(nn.Module):
     # [if reads_state]
     The decoder reads only the encoder's final state (h_n, c_n), like the PyTorch seq2seq
     tutorial's plain DecoderRNN reads its context vector, and is fed nothing (zeros): all it
-    rebuilds must pass through those 2U numbers, a real bottleneck.
+    rebuilds must pass through those 2U numbers, a code of fixed size (a bottleneck once the
+    T values outnumber them).
     # [end]
     # [if reads_attention]
     The decoder starts from the encoder's final state (h_n, c_n), is fed nothing (zeros), and
@@ -25,9 +26,10 @@ class EmbeddingAutoencoder(nn.Module):
     # [end]
     # [if reads_steps]
     The decoder is fed the encoder's output at every step (our own construction, published by
-    neither tutorial): the "code" holds T x U numbers, more than the T values it came from,
+    neither tutorial): the "code" holds T x U numbers, at least the T values it came from,
     so there is no bottleneck.
     # [end]
+
     The output is a score per bin at every step, trained with cross-entropy against the
     input's own bins.
     """

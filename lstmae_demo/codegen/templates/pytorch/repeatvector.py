@@ -28,7 +28,7 @@ class RepeatVectorAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, T, F) -> reconstruction (B, T, F)."""
-        z = self.encoder(x)  # (B, T, F) -> (B, U): the bottleneck
+        z = self.encoder(x)  # (B, T, F) -> (B, U): the code, all the decoder gets
         z_steps = self.repeat(z)  # (B, U) -> (B, T, U): the decoder needs a sequence
         y = self.decoder(z_steps)  # (B, T, U) -> (B, T, U)
         return self.head(y)  # (B, T, U) -> (B, T, F)
