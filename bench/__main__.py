@@ -1,8 +1,10 @@
-"""python -m bench [--quick] [--only 1,2,...] [--out PATH]: measure, then write RESULTS.md.
+"""python -m bench [--quick] [--only 0,1,...] [--out PATH]: measure, then write the report.
 
-Sections: 0 reference, 1 tracing, 2 throughput, 3 time to target, 4 the app, 5 threads,
-6 profile and optimisations. Run it alone: heavy work runs one thing at a time, threads set
-on purpose, on a 2-core machine.
+Sections: 0 reference run, 1 shape tracing latency, 2 training throughput (vs a bare loop,
+Keras fit and one sequence per step), 3 time to a good reconstruction per preset, 4 the app
+in a real server and browser, 5 thread settings. The full run takes about 10 minutes on 2
+cores: run it with nothing else busy. --quick runs every section at tiny sizes in well under
+a minute, to check that the suite works; its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from .common import REPO, Section, machine  # noqa: E402
+from .common import REPO, Section, first_optimizer_seconds, machine  # noqa: E402
 
-SECTIONS = ("0", "1", "2", "3", "4", "5", "6")
+SECTIONS = ("0", "1", "2", "3", "4", "5")
 
 
 def _busy_cpu_seconds() -> float:
@@ -44,16 +46,47 @@ def _own_cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the chosen sections and write the report."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+def warm_up() -> dict:
+    """One-time costs of this process, paid before any section measures anything.
+
+    Times the first optimiser (it imports torch._dynamo), then trains one tiny run: the
+    trainer tunes glibc's malloc once per process at its first run, so every loop here, ours
+    and the references alike, runs under the same allocator settings.
+    """
+    import torch
+
+    from lstmae_demo.archs import build_model
+    from lstmae_demo.data import SineConfig, make_sine
+    from lstmae_demo.spec import preset
+    from lstmae_demo.training import TrainConfig, fit
+
+    torch.set_num_threads(1)
+    first = first_optimizer_seconds()
+    data = make_sine(SineConfig(n_series=16, n_val=4))
+    fit(build_model(preset("repeatvector"), seed=0), data.train, data.val,
+        TrainConfig(epochs=1, n_show=0, threads=1))
+    return {"first_optimizer": first}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.split("\n\n", 1)[1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes and one repeat (< 60 s): checks the suite runs")
+                        help="every section at tiny sizes, one repeat (well under a minute): "
+                             "checks the suite runs")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help="comma-separated sections to run (default: all)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the report (default bench/RESULTS.md; "
-                             "--quick: artifacts/bench-quick.md, which git ignores)")
+                        help="where to write the report, plus the raw numbers beside it as "
+                             ".json (default bench/RESULTS.md; --quick: "
+                             "artifacts/bench-quick.md, which git ignores)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections and write the report."""
+    parser = _parser()
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
@@ -61,29 +94,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
     out = args.out or (REPO / "artifacts" / "bench-quick.md" if args.quick
                        else REPO / "bench" / "RESULTS.md")
-
-    import torch
-
-    from lstmae_demo.training import tune_allocator
-
-    torch.set_num_threads(1)
-    # The trainer tunes glibc's malloc once per process; do it first so that every loop in
-    # this process, ours and the references alike, runs under the same allocator settings
-    # (section 6 measures the tuning itself, in fresh processes).
-    tune_allocator()
     from . import report
 
     started = time.perf_counter()
+    context = warm_up()
     info = machine()
     sections: list[Section] = []
-    reference = None
     for name in SECTIONS:
         if name not in chosen:
             continue
         t0 = time.perf_counter()
         print(f"[bench] section {name} ...", file=sys.stderr, flush=True)
         busy0, ours0 = _busy_cpu_seconds(), _own_cpu_seconds()
-        section, value = report.run_section(name, args.quick, reference, sections)
+        section, value = report.run_section(name, args.quick, context)
         busy, ours = _busy_cpu_seconds() - busy0, _own_cpu_seconds() - ours0
         elapsed = time.perf_counter() - t0
         if busy == busy and elapsed > 0:
@@ -91,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{os.cpu_count()} cores busy on average, of which this suite's own "
                         f"processes (as far as they have exited) {ours / elapsed:.2f}.*")
         if name == "0":
-            reference = value
+            context["reference"] = value
         section.seconds = time.perf_counter() - t0
         print(f"[bench] section {name} done in {section.seconds:.1f} s", file=sys.stderr,
               flush=True)

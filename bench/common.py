@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+QUICK_SERIES = 16  # --quick trains on this many series: a step or two per epoch
 
 
 @dataclass
@@ -81,6 +82,17 @@ def paired_ratio(a: Sequence[float], b: Sequence[float]) -> float:
     Steadier than median(a) / median(b) on a machine whose speed drifts between rounds.
     """
     return median([x / y for x, y in zip(a, b, strict=True)])
+
+
+def fmt_rate(values: Sequence[float]) -> str:
+    """'median (min-max)' of rates for a table cell, or '-' for none."""
+    return f"{median(values):.0f} ({spread(values)})" if values else "-"
+
+
+def thread_counts(quick: bool) -> tuple[int, ...]:
+    """The torch thread counts a section compares: 1 and 2; --quick, which runs inside test
+    suites, 1 only: two threads on cores that other processes keep busy run ~100x slower."""
+    return (1,) if quick else (1, 2)
 
 
 def fmt_s(seconds: float) -> str:
@@ -161,6 +173,21 @@ def python_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def first_optimizer_seconds() -> float | None:
+    """How long this process's first torch optimiser takes to build beyond its second one.
+
+    The first imports torch._dynamo (once per process). None if something in this process
+    has imported it already, so the figure would not be the one-time cost.
+    """
+    import torch
+
+    if "torch._dynamo" in sys.modules:
+        return None
+    param = [torch.zeros(1, requires_grad=True)]
+    first = timed(lambda: torch.optim.Adam(param))
+    return first - timed(lambda: torch.optim.Adam(param))
+
+
 def cli_train_seconds(arch: str, epochs: int, threads: int = 1, together: int = 1,
                       timeout: float = 900) -> list[float]:
     """`together` runs of `python -m lstmae_demo train` started at once (the app's defaults for
@@ -178,12 +205,3 @@ def cli_train_seconds(arch: str, epochs: int, threads: int = 1, together: int = 
             raise RuntimeError(f"CLI run failed ({proc.returncode}):\n{err[-3000:]}")
         seconds.append(float(json.loads(out)["seconds"]))
     return seconds
-
-
-def run_python(code: str, timeout: float = 600, **env: str) -> str:
-    """Run `python -c code` in a fresh process from the repo root; return its stdout."""
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=python_env(**env),
-                          capture_output=True, text=True, timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"child python failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return done.stdout

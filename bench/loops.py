@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
+from torch import nn
 
-from lstmae_demo import codegen
-from lstmae_demo.archs import Autoencoder
+from lstmae_demo.archs import build_model
 from lstmae_demo.spec import ModelSpec
 
 
-def bare_loop(model: Autoencoder, x: torch.Tensor, epochs: int, batch_size: int, lr: float,
+def bare_loop(model: nn.Module, x: torch.Tensor, epochs: int, batch_size: int, lr: float,
               seed: int = 0) -> None:
     """A plain PyTorch loop: shuffle, then zero_grad / forward / loss / backward / step."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -29,17 +31,13 @@ def bare_loop(model: Autoencoder, x: torch.Tensor, epochs: int, batch_size: int,
 def bare_rate(spec: ModelSpec, x: torch.Tensor, epochs: int, batch_size: int,
               lr: float) -> float:
     """Training sequences per second of `bare_loop` on a fresh seed-0 model of `spec`."""
-    import time
-
-    from lstmae_demo.archs import build_model
-
     model = build_model(spec, seed=0)
     start = time.perf_counter()
     bare_loop(model, x, epochs, batch_size, lr)
     return len(x) * epochs / (time.perf_counter() - start)
 
 
-def one_per_step_loop(model: Autoencoder, x: torch.Tensor, epochs: int, lr: float) -> None:
+def one_per_step_loop(model: nn.Module, x: torch.Tensor, epochs: int, lr: float) -> None:
     """The ECG tutorial's way: batch size 1, one optimiser step per sequence (MSE, as ours)."""
     bare_loop(model, x, epochs, 1, lr)
 
@@ -48,8 +46,10 @@ def keras_model(spec: ModelSpec, lr: float):
     """Our codegen's Keras 3 model for `spec` (proven equal to ours in tests), compiled."""
     import keras  # KERAS_BACKEND=torch is set by bench/__main__.py before this import
 
+    from lstmae_demo.codegen import keras_source
+
     namespace: dict = {}
-    exec(compile(codegen.keras_source(spec), f"<keras {spec.arch}>", "exec"), namespace)  # noqa: S102
+    exec(compile(keras_source(spec), f"<keras {spec.arch}>", "exec"), namespace)  # noqa: S102
     model = namespace["build"]()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="mse")
     return model

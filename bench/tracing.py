@@ -7,18 +7,18 @@ from dataclasses import replace
 
 import torch
 
-from lstmae_demo.config import KNOB, AppConfig, defaults
 from lstmae_demo.archs import build_model
-from lstmae_demo.spec import ARCHS
+from lstmae_demo.config import KNOB, AppConfig, defaults
 from lstmae_demo.shapes.trace import trace
+from lstmae_demo.spec import ARCHS, ModelSpec
 
 from .common import Section, fmt_s, fmt_x, median, verdict
 
 TARGET_DEFAULT, TARGET_LARGEST = 0.020, 0.100  # seconds
 
 
-def largest(arch: str) -> tuple[object, int]:
-    """The spec and batch at the largest values the app's knobs allow (config.KNOBS highs)."""
+def largest(arch: str) -> tuple[ModelSpec, int]:
+    """The spec and batch at the largest values the app's knobs allow (their `high` limits)."""
     values = dict(defaults(), arch=arch)
     for name in ("seq_len", "n_features", "units", "bins", "batch"):
         values[name] = int(KNOB[name].high)
@@ -67,11 +67,13 @@ def run(quick: bool = False) -> Section:
             rows.append([arch, label, shape, fmt_s(t), fmt_s(first), fmt_x(t / f),
                          f"< {fmt_s(target)}", verdict(t < target)])
             sec.data[f"{arch}/{label}"] = {"trace": traced, "forward_1": forward, "first": first}
+    big, big_batch = largest("embedding")
     sec.add(
         f"`trace(spec, batch)` (what the Architecture page calls on every knob change), median "
         f"of {repeats} repeats of {calls} calls each. *Largest* = every size knob at its "
-        "server limit in config.KNOBS (T=200, F=8 (1 for embedding), U=256, bins=256, batch "
-        "512). Reference, interleaved: one no-grad forward pass of the real model on ONE "
+        f"server limit (T={big.seq_len}, F={largest('repeatvector')[0].n_features} (1 for "
+        f"embedding), U={big.units}, bins={big.bins}, batch {big_batch}). Reference, "
+        "interleaved: one no-grad forward pass of the real model on ONE "
         "series (1 thread); the tracer computes shapes for any batch from the spec alone. "
         "*First call* = a spec not traced before in this process."
     )
