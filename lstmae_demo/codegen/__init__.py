@@ -14,7 +14,7 @@ against the real thing).
 from __future__ import annotations
 
 from .keras_code import keras_source, keras_weight_layers
-from .keras_rows import KerasRow, keras_rows
+from .keras_summary import KerasRow, keras_rows
 from .pytorch_code import pytorch_source
 
 __all__ = ["KerasRow", "keras_rows", "keras_source", "keras_weight_layers", "pytorch_source"]
