@@ -17,8 +17,8 @@ from . import common
 def keras_weight_layers(spec: ModelSpec) -> dict[str, str]:
     """For each trace record's key, the name of the Keras layer that holds its weights.
 
-    Every record's layer is named by its key, weights and all, so this maps each key to
-    itself; it is kept so callers never assume it.
+    Every record's Keras layer is named by its key and holds the record's weights itself (the
+    steps Keras needs besides have none), so each key maps to itself.
     """
     validate(spec)
     return {r.key: r.key for r in trace(spec, 1).layers}

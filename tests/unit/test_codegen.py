@@ -207,7 +207,7 @@ RESHAPES = re.compile(r"\.(unsqueeze|squeeze|flip|repeat|flatten|chunk)\(|torch\
                       r"|\[:, -1\]|\[-1\]|\[:, :-1\]|\[:, 0\]")
 
 
-@pytest.mark.parametrize("spec", every_choice("relu"), ids=spec_id)
+@pytest.mark.parametrize("spec", every_choice("tanh") + every_choice("relu"), ids=spec_id)
 def test_every_reshape_has_a_shape_comment(spec: ModelSpec) -> None:
     lines = pytorch_source(spec).splitlines()
     for i, line in enumerate(lines):
