@@ -44,7 +44,7 @@ def _sine(app: AppConfig, quick: bool):
 
 
 def _one_user(repeats: int, quick: bool) -> list[list[object]]:
-    """One job alone: seconds per epoch with 1 and with 2 torch threads, per preset."""
+    """One run alone in this thread: sequences per second with 1 and 2 torch threads, per preset."""
     rows = []
     for arch in ("repeatvector", "hidden_n"):
         app = AppConfig(dict(defaults(), arch=arch))
