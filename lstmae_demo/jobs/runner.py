@@ -6,7 +6,7 @@
     weights = runner.state_dict(handle.run_id)  # once it is done
 
 `LocalRunner` (threads in this process, a fair FIFO queue) is one implementation; a cluster
-backend is another with the same methods. Runs are identified by opaque string ids.
+backend would be another with the same methods. Runs are identified by opaque string ids.
 """
 
 from __future__ import annotations
