@@ -204,6 +204,10 @@ def test_the_encdec_decoder_is_fed_and_started_as_its_record_says(keras, spec) -
     if spec.handoff == "h":
         start = keras.Model(model.input, model.get_layer("zero_cell_state").output)(x)
         assert not keras.ops.convert_to_numpy(start).any()
+    # The code's comment: the encoder's output and h are the same numbers.
+    output, h_e, _ = keras.Model(model.input, model.get_layer("encoder_lstm").output)(x)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(output),
+                                  keras.ops.convert_to_numpy(h_e))
 
 
 @pytest.mark.slow
