@@ -4,7 +4,7 @@ Sections: 0 reference run, 1 shape tracing latency, 2 training throughput (vs a 
 Keras fit and one sequence per step), 3 time to a good reconstruction per preset, 4 the app
 in a real server and browser, 5 thread settings. The full run takes about 10 minutes on 2
 cores: run it with nothing else busy. --quick runs every section at tiny sizes in well under
-a minute, to check that the suite works; its figures mean nothing.
+a minute, to check that the suite works (the test suite runs it); its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench", description=__doc__.split("\n\n", 1)[1].strip(),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="every section at tiny sizes, one repeat (well under a minute): "
-                             "checks the suite runs")
+                        help="every section at tiny sizes, one repeat, one torch thread "
+                             "(well under a minute): checks the suite runs")
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help="comma-separated sections to run (default: all)")
     parser.add_argument("--out", type=Path, default=None,

@@ -70,7 +70,8 @@ def render(info: dict, sections: list[Section], total: float, quick: bool,
     """The whole RESULTS.md."""
     lines = ["# Benchmark results", ""]
     if quick:
-        lines += ["**This is a --quick smoke run: tiny sizes, one repeat. The figures mean "
+        lines += ["**This is a --quick smoke run: tiny sizes, one repeat, one torch thread. "
+                  "The figures mean "
                   "nothing; run `python -m bench` for the real ones.**", ""]
     command = "python -m bench" + ("" if not argv else " " + " ".join(argv))
     lines += [f"Written by `{command}` from the repository root in **{total:.0f} s**. "
