@@ -91,7 +91,7 @@ def app_server(script: str = "app.py", *, log_path: Path | None = None,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = log_path or Path(tempfile.gettempdir()) / f"lstmae-server-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+    cmd = [sys.executable, "-m", "lstmae_demo.ui.serve", script, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            *options]
