@@ -4,7 +4,9 @@
     build_model(spec, seed=0)  # the nn.Module, with the same initial weights for a seed
 
 Adding an architecture: a module here defining `ARCH`, its name in `REGISTRY` below and in
-`settings.ARCHS` (the knob table), and its code templates in lstmae_demo/codegen/.
+`settings.ARCHS` (the knob table), its code templates in
+lstmae_demo/codegen/templates/{pytorch,keras}/<name>.py and its Keras summary rows in
+lstmae_demo/codegen/keras_summary.py.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ path from input to output.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
@@ -137,6 +139,8 @@ def layers(spec: ModelSpec, b: int) -> tuple[list[LayerRecord], Code]:
     decoder = lstm_record(
         spec, b, name="decoder LSTM", module="decoder", input_size=u if reads == "steps" else 1,
         units=u, returns="sequence", role="decoder", what=_decoder_what(reads))
+    if reads != "steps":  # fed zeros from the encoder's state: say so in Keras's words
+        decoder = replace(decoder, keras=decoder.keras + "(zeros, initial_state=[h, c])")
     rows = [input_record(spec, b), ids, embed, encoder, decoder]
     head_in = u
     if reads == "attention":
@@ -180,11 +184,13 @@ def validity(spec: ModelSpec) -> str:
                 "its decoder the previous token; here it is fed nothing, so the state is the "
                 "only path.)" + ids)
     if spec.reads == "attention":
+        one_step = (" With one time step there is one output to weigh, so every attention "
+                    "weight is 1." if spec.seq_len == 1 else "")
         return ("Runs and trains, but it is not a compressing autoencoder: as in the attention "
                 "seq2seq tutorials this encoder comes from, the decoder reads every encoder "
                 "output through attention, so at each step it can look up the step it has to "
                 "rebuild instead of working from a summary. Attention is made for translation, "
-                "where that is the point." + ids)
+                "where that is the point." + one_step + ids)
     return ("Runs and trains, but it is not a compressing autoencoder: in this construction of "
             "ours (published by neither tutorial) the decoder is fed the encoder's output at "
             "every step, so it can copy step by step." + ids)

@@ -81,7 +81,8 @@ def layers(spec: ModelSpec, b: int) -> tuple[list[LayerRecord], Code]:
         keras=f"LSTM({u}{keras_act(spec)}, return_sequences=True)({keras_in}, "
               f"initial_state={start})",
         torch=f"{torch_lstm(spec, f, u)}, started from the hand-off, run backwards",
-        output_shape=(b, t, u), axes=(BATCH, SEQ, UNITS), keras_shape=(None, t, u),
+        # Keras's LSTM layer runs the T-1 steps after h_D(L); the module here returns all T.
+        output_shape=(b, t, u), axes=(BATCH, SEQ, UNITS), keras_shape=(None, t - 1, u),
         params_torch=lstm_params_torch(f, u), params_keras=lstm_params_keras(f, u),
         numbers_per_example=t * u, full_output_shape=(b, t - 1, u), h_n=(1, b, u),
         c_n=(1, b, u),

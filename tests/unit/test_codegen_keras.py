@@ -236,12 +236,10 @@ def test_every_records_keras_shape_is_its_layers_first_output(keras, spec) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the trace's encdec_ad decoder record says Keras shows "
-                   "(None, T, U); its Keras layer, the decoder LSTM, prints (None, T-1, U)")
 @pytest.mark.parametrize("handoff", HANDOFFS)
 def test_the_encdec_decoder_records_keras_shape(keras, handoff: str) -> None:
-    """The record describes the states after h_D(L) is prepended (T of them); the row named
-    decoder_lstm, which holds the weights, runs T-1 steps. Reported, not worked around."""
+    """The Keras layer that holds the decoder's weights runs T-1 steps; h_D(L) is prepended
+    after it, so the record's Keras shape is (None, T-1, U) while PyTorch's module gives T."""
     spec = small("encdec_ad", "tanh", handoff=handoff)
     layer = keras_model(spec).get_layer("decoder_lstm")
     assert row_of(layer).output_shapes[0] == trace(spec).record("decoder LSTM").keras_shape

@@ -118,7 +118,7 @@ def test_published_parameter_counts() -> None:
     rv, ecg = PUBLISHED["repeatvector"], PUBLISHED["hidden_n"]
     assert count_params(build_model(ecg)) == trace(ecg).params_torch == 990_465
     assert count_params(build_model(rv)) == trace(rv).params_torch == 122_101
-    assert trace(rv).params_keras == 121_301  # Keras's own summary (checked in test_codegen)
+    assert trace(rv).params_keras == 121_301  # Keras's own summary (checked in test_codegen_keras)
 
 
 def test_keras_and_torch_counts_differ_by_one_bias_per_gate() -> None:
