@@ -6,6 +6,7 @@ as float32 values in [-1, 1] so that a tanh-based LSTM can reproduce them.
 
 - `sine`: the generator (`SineConfig` -> `make_sine` -> `SineData`)
 - `csvfile`: a learner's own CSV file (`load_csv` -> `CsvSeries`)
+- `bundled`: real series shipped with the package (NAB's art_daily pair; `files/README.md`)
 - `sources`: a data set named by a frozen config (`load(config)`), as a training job holds it
 - `checks`: `DataError` and the checks all of them share
 
@@ -15,12 +16,17 @@ with a message a learner can act on.
 
 from __future__ import annotations
 
+from .bundled import BUNDLED, BundledConfig, BundledData, make_bundled
 from .checks import MAX_VALUES, DataError
 from .csvfile import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, CsvSeries, load_csv
 from .sine import SineConfig, SineData, make_sine, validate_sine
 from .sources import SOURCES, DataConfig, Dataset, load, source_name
 
 __all__ = [
+    "BUNDLED",
+    "BundledConfig",
+    "BundledData",
+    "make_bundled",
     "MAX_BYTES",
     "MAX_COLUMNS",
     "MAX_ROWS",

@@ -2,8 +2,8 @@
 
 A run (`jobs.JobSpec`) holds its data as such a config, never as arrays, so the config is the
 whole description of the data: a worker builds the arrays itself, and two equal configs give
-bit-identical arrays. "sine" is the one source today; bundled data sets join as further config
-classes registered in `_MAKERS`.
+bit-identical arrays. Sources: "sine" (SineConfig) and the bundled real series
+(BundledConfig, named by `BundledConfig.name`).
 """
 
 from __future__ import annotations
@@ -13,28 +13,31 @@ from typing import Protocol
 
 import numpy as np
 
+from .bundled import BUNDLED, BundledConfig, make_bundled
 from .checks import DataError
 from .sine import SineConfig, make_sine
 
-# Every data source's config type. A union once bundled sets exist (SineConfig | BundledConfig).
-DataConfig = SineConfig
+# Every data source's config type.
+DataConfig = SineConfig | BundledConfig
 
 
 class Dataset(Protocol):
-    """What a trainer needs of a data set: (N, T, F) float32 arrays in [-1, 1]."""
+    """What a trainer needs of a data set: (N, T, F) float32 arrays (sines lie in [-1, 1];
+    a bundled series is z-scored with its training rows' statistics, so it may leave it)."""
 
     train: np.ndarray  # (n_train, T, F)
     val: np.ndarray  # (n_val, T, F); may hold no series
 
 
-_MAKERS: dict[type, Callable[[DataConfig], Dataset]] = {SineConfig: make_sine}
-SOURCES: tuple[str, ...] = tuple(kind.SOURCE for kind in _MAKERS)
+_MAKERS: dict[type, Callable[[DataConfig], Dataset]] = {
+    SineConfig: make_sine, BundledConfig: make_bundled}
+SOURCES: tuple[str, ...] = (SineConfig.SOURCE, *BUNDLED)
 
 
 def source_name(config: DataConfig) -> str:
-    """The name of the source `config` describes ("sine"); DataError if it is none."""
+    """The name of the data set `config` describes ("sine" or a bundled set's name)."""
     _maker(config)
-    return type(config).SOURCE
+    return config.name if isinstance(config, BundledConfig) else type(config).SOURCE
 
 
 def load(config: DataConfig) -> Dataset:

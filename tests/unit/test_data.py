@@ -281,10 +281,20 @@ def test_any_valid_config_gives_float32_values_in_range(
 
 def test_load_makes_the_data_set_its_config_names():
     cfg = SineConfig(n_series=12, n_val=3, seq_len=20, n_features=2, seed=4)
-    assert SOURCES == ("sine",) and source_name(cfg) == "sine"
+    assert SOURCES == ("sine", "nab_jumpsup") and source_name(cfg) == "sine"
     loaded, made = load(cfg), make_sine(cfg)
     assert loaded.train.tobytes() == made.train.tobytes()
     assert loaded.val.tobytes() == made.val.tobytes()
+
+
+def test_load_makes_a_bundled_set_by_its_name():
+    from lstmae_demo.data import BundledConfig, make_bundled
+
+    cfg = BundledConfig(name="nab_jumpsup", seq_len=30)
+    assert source_name(cfg) == "nab_jumpsup"
+    loaded, made = load(cfg), make_bundled(cfg)
+    assert loaded.train.shape[1:] == (30, 1)
+    assert loaded.train.tobytes() == made.train.tobytes()
 
 
 def test_load_rejects_what_is_no_data_source():
