@@ -59,25 +59,34 @@ def _skip(fig: go.Figure, x0: float, x1: float, y: float, colour: str, text: str
     fig.add_annotation(x=x1, y=edge, ax=x1, ay=y, xref="x", yref="y", axref="x", ayref="y",
                        showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2.5,
                        arrowcolor=colour, text="")
-    fig.add_annotation(x=(x0 + x1) / 2, y=y, text=text, showarrow=False, bgcolor="white",
-                       font=dict(size=12, color=colour))
+    fig.add_annotation(x=(x0 + x1) / 2, y=y, text=text, showarrow=False,
+                       yanchor="bottom" if y > 0 else "top", font=dict(size=12, color=colour))
 
 
 def _skips(fig: go.Figure, tr: Trace, gap: float) -> tuple[bool, bool]:
-    """Attention reads every encoder output; Concatenate also takes the decoder's output.
-    Returns whether a bracket went above and below the boxes."""
+    """Inputs from further back than the box before: attention reads every encoder output,
+    Concatenate also takes the decoder's output, a conditional EncDec-AD decoder is fed the
+    input. Returns whether a bracket went above and below the boxes."""
     names = [r.name for r in tr.layers]
     above = below = False
     for i, rec in enumerate(tr.layers):
         if rec.kind == "Attention":
             source = names.index(tr.latent)
             shape = tr.record(tr.latent).full_output_shape or tr.record(tr.latent).output_shape
-            _skip(fig, source * gap, i * gap, 1.75, SEQUENCE_COLOR,
-                  f"every encoder output {_shape_label(shape)}")
+            verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
+            _skip(fig, source * gap, i * gap, 1.7, SEQUENCE_COLOR,
+                  f"every encoder output {_shape_label(shape)}, read through attention: "
+                  f"<span style='color:{VECTOR_COLOR}'><b>{verdict}</b>, "
+                  f"{tr.code.per_example} numbers/example</span>")
             above = True
+        elif rec.passes == "reversed" and tr.spec.decoder == "conditional":
+            _skip(fig, 0, i * gap, -1.3, SEQUENCE_COLOR,
+                  "the input, reversed, step by step: the true values while training, the "
+                  "decoder's own predictions at inference")
+            below = True
         elif rec.kind == "Concatenate" and i >= 2:
             decoder = tr.layers[i - 2]
-            _skip(fig, (i - 2) * gap, i * gap, -1.4, SEQUENCE_COLOR,
+            _skip(fig, (i - 2) * gap, i * gap, -1.3, SEQUENCE_COLOR,
                   f"{decoder.name} output {_shape_label(decoder.output_shape)}")
             below = True
     return above, below
@@ -122,7 +131,7 @@ def architecture_figure(tr: Trace) -> go.Figure:
                            font=dict(size=13, color=color))
         fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=f"<i>{axes}</i>",
                            font=dict(size=11, color=color))
-        if is_latent:
+        if is_latent and not any(r.kind == "Attention" for r in layers):  # else: on the bracket
             verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
             fig.add_annotation(
                 x=mid, y=1.3, showarrow=False,
@@ -131,7 +140,7 @@ def architecture_figure(tr: Trace) -> go.Figure:
             )
     above, below = _skips(fig, tr, gap)
     fig.update_xaxes(visible=False, range=[-0.9, (len(layers) - 1) * gap + 0.9])
-    fig.update_yaxes(visible=False, range=[-1.6 if below else -1.15, 1.95 if above else 1.45])
+    fig.update_yaxes(visible=False, range=[-1.75 if below else -1.15, 2.1 if above else 1.45])
     fig.update_layout(height=360 + 60 * (above + below), margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False)
     return fig
@@ -169,7 +178,7 @@ def log_ticks(values: Sequence[float]) -> list[float]:
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
     every = max(1, math.ceil((last - first) / MAX_DECADES))  # decades between labels
     for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
-        ticks = [m * 10.0 ** e for e in range(first, last + every, every) for m in mantissas]
+        ticks = [float(f"{m}e{e}") for e in range(first, last + every, every) for m in mantissas]
         inside = [t for t in ticks if low / 1.0001 <= t <= high * 1.0001]
         if len(inside) >= 3 or (mantissas[-1] == 9):
             # one tick on each side of the data, so the ends of the curves are labelled too
@@ -344,7 +353,7 @@ def flow_figure(tr: Trace, step: int | None = None) -> go.Figure:
     for i, (colour, words) in enumerate(legend):  # the legend, in nn.HANDS_ON's words
         fig.add_annotation(xref="paper", yref="paper", x=0, y=1.0, yshift=22 * (len(legend) - i),
                            xanchor="left", yanchor="bottom", showarrow=False,
-                           text=f"<span style='color:{colour}'>■</span> {words}",
+                           text=f"<span style='color:{colour}'>██</span> {words}",
                            font=dict(size=13, color=INK))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title="time step")

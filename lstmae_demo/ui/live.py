@@ -93,9 +93,7 @@ def _summary(run: Run, view: JobView) -> None:
         return
     problem = trouble(view)
     if problem:
-        st.error(problem)
-        if f.message:
-            st.code(f.message, language="text", wrap_lines=True)
+        st.error(problem + (f" {f.message}" if f.message else ""))  # the trainer's own words
     elif f.reason == "cancelled":
         st.info(f"Stopped after {f.epochs} epoch(s); the curves so far are kept.")
     else:
@@ -139,7 +137,8 @@ def reading_notes(config: AppConfig) -> list[str]:
                      "training, this conditional decoder is fed the true previous values "
                      "(teacher forcing); on the validation series it is fed its own "
                      "predictions (free-running), so its errors add up over the steps. The "
-                     "gap is that difference, not overfitting.")
+                     "gap comes from that difference; by itself it does not mean "
+                     "overfitting.")
     return notes
 
 
@@ -164,7 +163,7 @@ def _charts(view: JobView | None, config: AppConfig, total_epochs: int) -> None:
              else "Validation series (no reconstruction yet)")
     st.plotly_chart(reconstruction_figure(originals[: len(recon) if recon is not None else 4],
                                           recon, title=title),
-                    width="stretch", key="recon_chart")
+                    width="stretch", key="recon_chart", config={"displayModeBar": False})
 
 
 def _same_settings(a: AppConfig, b: AppConfig) -> bool:

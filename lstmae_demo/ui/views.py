@@ -51,7 +51,8 @@ def _card(config: AppConfig, arch: str) -> None:
     except SpecError as err:  # e.g. encdec_ad needs T >= 2: say so instead of a traceback
         st.warning(f"Not possible at the sidebar's settings (T = {spec.seq_len}):")
         st.text(str(err))
-        st.caption(f"Source: {entry.source}.")
+        st.caption(f"Source: {entry.source}. Opening it raises the settings to what it needs.")
+        _open_button(arch)
         return
     if choices := choice_line(spec):
         st.caption(choices[0].upper() + choices[1:] + " (change it in the sidebar).")
@@ -62,6 +63,10 @@ def _card(config: AppConfig, arch: str) -> None:
     st.markdown(verdict(tr))
     st.caption(f"Parameters: {tr.params_torch:,} in PyTorch, {tr.params_keras:,} in Keras. "
                f"Source: [{entry.source}]({entry.source_url}).")
+    _open_button(arch)
+
+
+def _open_button(arch: str) -> None:
     if st.button(f"Open {arch} layer by layer", key=f"open_{arch}",
                  on_click=_open_architecture, args=(arch,)):
         st.switch_page("pages/architecture/page.py", query_params=current().to_params())
@@ -106,11 +111,14 @@ def keras_summary(tr: Trace) -> None:
     rows = [{
         "Layer (type)": f"{row.name} ({row.kind})",
         "Output Shape": row.output_shape,
-        "Param #": row.params,
+        "Param #": f"{row.params:,}",
         "in the table above": names.get(row.key, row.key) if row.key else f"— {row.note}",
     } for row in codegen.keras_rows(tr.spec)]
-    st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"Total params: {sum(r['Param #'] for r in rows):,}. Keras lists a functional "
+    wide = st.column_config.TextColumn(width="large")
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"Output Shape": wide, "in the table above": wide})
+    total = sum(row.params for row in codegen.keras_rows(tr.spec))
+    st.caption(f"Total params: {total:,}. Keras lists a functional "
                "model's layers its own way and needs a few steps of its own (no parameters) "
                "that PyTorch does inline; the last column says which row of the table above "
                "each one is.")
