@@ -50,6 +50,16 @@ def _handed_on(rec) -> tuple[str, str, bool]:
     return _shape_label(rec.output_shape), ", ".join(rec.axes), rec.is_sequence
 
 
+def _box_name(name: str) -> str:
+    """A layer's name on at most two lines that fit its box: "encoder<br>LSTM 2"."""
+    if len(name) <= 10:
+        return name
+    if " " in name:
+        return name.replace(" ", "<br>", 1)
+    capitals = [i for i, ch in enumerate(name) if ch.isupper() and i > 0]
+    return f"{name[:capitals[-1]]}<br>{name[capitals[-1]:]}" if capitals else name
+
+
 def _skip(fig: go.Figure, x0: float, x1: float, y: float, colour: str, text: str) -> None:
     """A bracket from box x0 to box x1 at height y (above or below the boxes), for an input
     that does not come from the box just before."""
@@ -111,7 +121,7 @@ def architecture_figure(tr: Trace) -> go.Figure:
                       line=dict(color=VECTOR_COLOR if is_latent else "#5f6368",
                                 width=3 if is_latent else 1.5),
                       fillcolor=LAYER_FILL, layer="below")
-        name = rec.name.replace(" ", "<br>", 1) if len(rec.name) > 10 else rec.name
+        name = _box_name(rec.name)
         params = f"{rec.params_torch:,}<br>params" if rec.params_torch else "no<br>params"
         fig.add_annotation(x=x, y=0.17, text=f"<b>{name}</b>", showarrow=False,
                            font=dict(size=13, color=INK))

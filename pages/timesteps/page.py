@@ -68,4 +68,4 @@ for view in step_views(tr, observed, t - 1):
                                               step=t),
                                width="stretch", key=f"ts_heat_{view.name}")
         elif view.values is not None:
-            chart.write(f"value at step {t}: " + ", ".join(f"{v:.3f}" for v in view.values))
+            chart.write(f"value at step {t}: " + ", ".join(f"{v:.3g}" for v in view.values))
