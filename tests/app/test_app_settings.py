@@ -46,11 +46,11 @@ def test_open_layer_by_layer_keeps_every_knob_and_the_url(arch: str) -> None:
     assert config_values(at) == after
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_switching_pages_keeps_every_knob(page: str) -> None:
+@pytest.mark.parametrize("page_path", PAGES)
+def test_switching_pages_keeps_every_knob(page_path: str) -> None:
     at = open_app(LINK | {"arch": "encdec_ad"}, HOME)
     before = config_values(at)
-    at.switch_page(page).run()
+    at.switch_page(page_path).run()
     assert config_values(at) == before
     assert at.query_params["units"] == "16"
 
