@@ -1,10 +1,17 @@
-"""FairQueue: first-in-first-out admission to a fixed number of slots, knowing nothing of jobs.
+"""FairQueue: admission to a fixed number of slots in turn, knowing nothing of jobs.
 
-A caller joins and gets a `Ticket`; the queue admits tickets in arrival order while a slot is
+A caller joins and gets a `Ticket`; the queue admits tickets in line order while a slot is
 free (at once when one is), and a ticket's holder blocks in `wait_turn` until admitted. A
-ticket leaves by `withdraw` (only while waiting) or `release` (whatever its state). Every
-method is thread-safe and none calls back into its caller, so a caller may hold its own lock
-while calling in.
+ticket leaves by `withdraw` (only while waiting) or `release` (whatever its state).
+
+Two policies decide what an admitted ticket does at a `checkpoint` (the runner calls one
+after every epoch):
+- FIFO: nothing; a ticket keeps its slot until it is released (first come, first finished).
+- ROUND_ROBIN: if anyone is waiting, the ticket goes to the back of the line and its slot to
+  the head, so every waiting run gets a turn (one epoch) before anyone's second turn.
+
+Every method is thread-safe and none calls back into its caller, so a caller may hold its own
+lock while calling in.
 """
 
 from __future__ import annotations
@@ -14,15 +21,19 @@ import threading
 from collections import deque
 
 WAITING, ADMITTED, GONE = "waiting", "admitted", "gone"
+FIFO, ROUND_ROBIN = "fifo", "round_robin"
+POLICIES = (FIFO, ROUND_ROBIN)
 
 
 class Ticket:
-    """One place in a FairQueue: waiting, then admitted (holding a slot), then gone."""
+    """One place in a FairQueue: waiting, then admitted (holding a slot), then gone; under
+    round-robin it may go back to waiting at a checkpoint."""
 
-    __slots__ = ("number", "state")
+    __slots__ = ("number", "owner", "state")
 
-    def __init__(self, number: int):
+    def __init__(self, number: int, owner: object = None):
         self.number = number  # arrival order, for logs
+        self.owner = owner  # the caller's object for this ticket; the queue never looks at it
         self.state = WAITING  # changed by its queue only, under the queue's lock
 
     def __repr__(self) -> str:
@@ -36,20 +47,29 @@ def check_count(name: str, value: object) -> int:
     return value
 
 
+def check_policy(policy: object) -> str:
+    """`policy` if it is one of POLICIES; else ValueError naming the choices."""
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {', '.join(map(repr, POLICIES))}, "
+                         f"got {policy!r}")
+    return policy
+
+
 class FairQueue:
     """At most `slots` tickets admitted at once; the others wait and are admitted in order."""
 
-    def __init__(self, slots: int):
+    def __init__(self, slots: int, policy: str = FIFO):
         self.slots = check_count("slots", slots)
+        self.policy = check_policy(policy)
         self._lock = threading.Condition()
         self._waiting: deque[Ticket] = deque()  # in arrival order
         self._admitted: set[Ticket] = set()
         self._numbers = itertools.count(1)
 
-    def join(self) -> Ticket:
+    def join(self, owner: object = None) -> Ticket:
         """A new ticket at the end of the line; admitted at once if a slot is free for it."""
         with self._lock:
-            ticket = Ticket(next(self._numbers))
+            ticket = Ticket(next(self._numbers), owner)
             self._waiting.append(ticket)
             self._admit()
             return ticket
@@ -83,6 +103,29 @@ class FairQueue:
             ticket.state = GONE
             self._admit()
             self._lock.notify_all()
+
+    def checkpoint(self, ticket: Ticket) -> bool:
+        """A point where an admitted ticket may step aside (after an epoch).
+
+        Under ROUND_ROBIN with someone waiting, the ticket goes to the back of the line and its
+        slot to the head: returns True, and the holder must `wait_turn` again. Otherwise
+        (FIFO, nobody waiting, or the ticket not admitted) nothing changes: False.
+        """
+        with self._lock:
+            if self.policy != ROUND_ROBIN or ticket.state != ADMITTED or not self._waiting:
+                return False
+            self._admitted.discard(ticket)
+            ticket.state = WAITING
+            self._waiting.append(ticket)
+            self._admit()
+            return True
+
+    def ahead(self, ticket: Ticket) -> tuple[list[Ticket], list[Ticket]]:
+        """(the admitted tickets, the waiting tickets in front of `ticket`), read together."""
+        with self._lock:
+            front = (list(itertools.takewhile(lambda t: t is not ticket, self._waiting))
+                     if ticket.state == WAITING else [])
+            return list(self._admitted), front
 
     def place(self, ticket: Ticket) -> tuple[str, int | None]:
         """(state, 1-based position while waiting, else None), read together."""

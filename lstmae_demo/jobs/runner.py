@@ -1,12 +1,21 @@
 """The interface every training backend offers, and the handle a caller keeps for one run.
 
-    handle = runner.submit(JobSpec(model=spec, data=SineConfig(), train=TrainConfig()))
-    view = runner.snapshot(handle.run_id)   # or handle.snapshot(): status, losses, ...
-    runner.stop(handle.run_id)              # a queued run leaves the queue; a running one stops
-    weights = runner.state_dict(handle.run_id)  # once it is done
+    handle = runner.submit(JobSpec(model=spec, data=SineConfig(), train=TrainConfig()),
+                           alive=is_my_page_open)
+    handle.joined                           # True: an identical run was going; no new training
+    view = handle.snapshot()                # status, queue position and wait, losses, ...
+    handle.stop()                           # this learner lets go; the run ends once nobody
+                                            # attached still wants it
+    weights = handle.state_dict()           # once it is done
 
-`LocalRunner` (threads in this process, a fair FIFO queue) is one implementation; a cluster
-backend would be another with the same methods. Runs are identified by opaque string ids.
+    again = runner.attach(run_id, alive=is_my_new_page_open)   # a reload or a second device
+    watch = runner.attach(run_id, watch_only=True)             # "watch my run": read-only
+    runner.get(run_id)                      # a handle that neither keeps it going nor watches
+
+Runs live in the runner, not in a page: anyone with the id finds them, a finished one with
+its trained model, within the runner's stated lifetime; after that `RunNotFound`.
+`LocalRunner` (threads in this process, a queue with a scheduling policy) is one
+implementation; a cluster backend would be another with the same methods.
 """
 
 from __future__ import annotations
@@ -22,13 +31,38 @@ from .spec import JobSpec
 from .view import JobView
 
 
+class RunNotFound(KeyError):
+    """No run with this id is kept here (never was, or its lifetime is over); the message says
+    which, in words a page can show."""
+
+    def __init__(self, run_id: str, message: str):
+        super().__init__(message)
+        self.run_id, self.message = run_id, message
+
+    def __str__(self) -> str:  # KeyError's own would quote the message
+        return self.message
+
+
 @runtime_checkable
 class Runner(Protocol):
     """A training backend: runs JobSpecs and reports on them by run id."""
 
     def submit(self, job: JobSpec, *, alive: Callable[[], bool] | None = None,
                name: str = "") -> RunHandle:
-        """Check `job` now (ValueError if bad) and queue it; returns at once."""
+        """Check `job` now (ValueError if bad); join an identical run or queue it; at once."""
+        ...
+
+    def attach(self, run_id: str, *, alive: Callable[[], bool] | None = None,
+               watch_only: bool = False) -> RunHandle:
+        """A new attachment to a kept run (RunNotFound if none): a learner or a watcher."""
+        ...
+
+    def detach(self, run_id: str, who: str) -> None:
+        """Attachment `who` lets go; the run ends once no attached learner wants it."""
+        ...
+
+    def get(self, run_id: str) -> RunHandle:
+        """A handle to a kept run that holds no attachment (RunNotFound if none)."""
         ...
 
     def snapshot(self, run_id: str) -> JobView:
@@ -36,7 +70,8 @@ class Runner(Protocol):
         ...
 
     def stop(self, run_id: str) -> None:
-        """End the run: a queued one leaves the queue now, a running one within one step."""
+        """End the run for everyone: a queued one leaves the queue now, a running one within
+        one step. (A page lets go with its handle's stop() instead.)"""
         ...
 
     def wait_first_epoch(self, run_id: str, timeout: float) -> bool:
@@ -58,23 +93,28 @@ class Runner(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class RunHandle:
-    """One submitted run: its id, the JobSpec as the runner runs it, and shortcuts to the
-    runner's methods for it."""
+    """One attachment to a run: its id, the JobSpec as the runner runs it, whether it joined
+    an identical run, and shortcuts to the runner's methods for it."""
 
     runner: Runner
     run_id: str
     job: JobSpec  # as run: a runner may fill in what the submitted spec left open (threads)
-    # The backend's own record of the run, kept alive as long as the handle is (LocalRunner
-    # keeps a finished run only while someone holds its handle).
+    # The backend's own record of the run: kept alive as long as the handle is, so a page
+    # holding its handle keeps its run even past the runner's own lifetime for finished runs.
     record: object = field(default=None, repr=False)
+    who: str | None = None  # this attachment's id for detach (None: get(), no attachment)
+    joined: bool = False  # submit found an identical run and attached to it
+    watch_only: bool = False  # a watcher: never keeps the run going, cannot end it
 
     def snapshot(self) -> JobView:
         """The run's state at this moment."""
         return self.runner.snapshot(self.run_id)
 
     def stop(self) -> None:
-        """End the run (see Runner.stop)."""
-        self.runner.stop(self.run_id)
+        """This attachment lets go (Runner.detach): the run ends once no attached learner
+        still wants it. A watcher's or a get() handle's stop never ends the run."""
+        if self.who is not None:
+            self.runner.detach(self.run_id, self.who)
 
     def wait_first_epoch(self, timeout: float) -> bool:
         """Block until an epoch is in or the run ended, up to `timeout` seconds."""

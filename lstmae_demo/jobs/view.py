@@ -11,12 +11,23 @@ from ..training import Epoch, Finished, Started
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 
+def about(seconds: float) -> str:
+    """'about 40 s' or 'about 3 min': a wait in words, as rounded as an estimate deserves."""
+    if seconds < 1.5:
+        return "about 1 s"
+    if seconds < 120:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: == on numpy arrays has no single answer
 class JobView:
     """A consistent, immutable copy of a job's state at one moment: what a page draws."""
 
-    status: str  # "queued" (waiting for a free slot), "running" or "done"
-    position: int | None  # while queued: 1 = next to start; else None
+    # "queued": waiting for its first turn on a slot; "running": has had a slot (under
+    # round-robin it may be waiting for its next turn: then `position` is set); "done": ended
+    status: str
+    position: int | None  # while waiting for a slot: 1 = next; else None
     epoch: int  # epochs completed so far
     total_epochs: int
     train_losses: tuple[float, ...]  # one per completed epoch
@@ -28,21 +39,36 @@ class JobView:
     last_epoch: Epoch | None  # the latest Epoch event (timings, throughput)
     finished: Finished | None  # why it ended, once it has
     error: str | None  # set if training raised an unexpected exception
+    run_id: str = ""  # the id to find it again (runner.attach / runner.get)
+    # While waiting for a slot: about how many seconds until it trains, from the measured
+    # seconds per epoch of the runs ahead (None: not waiting, or nothing measured yet).
+    wait_seconds: float | None = None
+    epoch_seconds: float | None = None  # its measured wall seconds per epoch on a slot
+    learners: int = 0  # attached learners who still want it to go on (a run ends at 0)
+    watchers: int = 0  # read-only attachments ("watch my run" links)
 
     @property
     def done(self) -> bool:
         """Whether the run has ended (completed, stopped, diverged or failed)."""
         return self.status == DONE
 
+    @property
+    def waiting(self) -> bool:
+        """Whether it waits for a slot now (its first turn, or under round-robin its next)."""
+        return self.position is not None
+
     def summary(self) -> str:
         """One line for a status bar."""
         if self.error:
             return self.error
+        wait = f", {about(self.wait_seconds)}" if self.wait_seconds is not None else ""
         if self.status == QUEUED:
-            return ("Waiting for a free slot" + (f": number {self.position} in the queue"
+            return ("Waiting for a free slot" + (f": number {self.position} in the queue{wait}"
                                                  if self.position else "")) + "."
         if self.status == RUNNING:
-            return f"Training: epoch {self.epoch} of {self.total_epochs}."
+            turn = (f", taking turns with other runs: number {self.position} in line for the "
+                    f"next epoch{wait}" if self.position else "")
+            return f"Training: epoch {self.epoch} of {self.total_epochs}{turn}."
         f = self.finished
         return f"Done ({f.reason.replace('_', ' ')}) after {f.epochs} epochs." + (
             f" {f.message}" if f.message else "")

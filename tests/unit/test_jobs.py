@@ -2,6 +2,7 @@
 
 import gc
 import os
+import re
 import threading
 import time
 from dataclasses import FrozenInstanceError, replace
@@ -13,12 +14,14 @@ from lstmae_demo.archs import build_model
 from lstmae_demo.data import DataError, SineConfig, make_sine
 from lstmae_demo.jobs import (
     DONE,
+    FIFO,
     QUEUED,
     RUNNING,
     JobSpec,
     JobSpecError,
     LocalRunner,
     Runner,
+    RunNotFound,
     default_slots,
     shared_runner,
     validate_job,
@@ -34,14 +37,18 @@ SHORT = TrainConfig(epochs=3, batch_size=16)
 LONG = TrainConfig(epochs=10_000, batch_size=16)  # minutes if never stopped
 
 
-def job(cfg: TrainConfig = SHORT, model: ModelSpec = MODEL, data: SineConfig = DATA) -> JobSpec:
+def job(cfg: TrainConfig = SHORT, model: ModelSpec = MODEL, data: SineConfig = DATA,
+        seed: int | None = None) -> JobSpec:
+    """A run; a `seed` makes it differ from every other, so it is never joined to one."""
+    cfg = cfg if seed is None else replace(cfg, seed=seed)
     return JobSpec(model=model, data=data, train=cfg)
 
 
 @pytest.fixture
 def runner():
-    """A one-slot runner; every run still going at the end of the test is stopped."""
-    made = LocalRunner(slots=1)
+    """A one-slot FIFO runner whose learners let go at once (no reconnect grace) and whose
+    waiting runs never call `alive`; every run still going at the end of the test is stopped."""
+    made = LocalRunner(slots=1, policy=FIFO, grace_seconds=0.0, check_seconds=None)
     handles = []
     submit = made.submit
 
@@ -290,7 +297,8 @@ def test_second_run_waits_until_the_first_finishes(runner):
     assert first.snapshot().status == RUNNING
     view = second.snapshot()
     assert (view.status, view.position, view.epoch) == (QUEUED, 1, 0)
-    assert view.summary() == "Waiting for a free slot: number 1 in the queue."
+    assert re.fullmatch(r"Waiting for a free slot: number 1 in the queue(, about \d+ s)?\.",
+                        view.summary())
     assert runner.counts() == (1, 1)
     assert first.wait(60)
     assert second.wait(60)
@@ -312,8 +320,8 @@ def test_stopping_the_running_run_admits_the_next(runner):
 def test_runs_train_in_the_order_they_were_submitted(runner):
     order: list[str] = []
     names = ["a", "b", "c"]
-    handles = [runner.submit(job(replace(SHORT, epochs=60 if name == "a" else 4)),
-                             alive=order_recorder(name, order)) for name in names]
+    handles = [runner.submit(job(replace(SHORT, epochs=60 if name == "a" else 4), seed=i),
+                             alive=order_recorder(name, order)) for i, name in enumerate(names)]
     assert [h.snapshot().position for h in handles] == [None, 1, 2]
     for handle in handles:
         assert handle.wait(60)
@@ -324,8 +332,8 @@ def test_runs_train_in_the_order_they_were_submitted(runner):
 def test_stopping_a_queued_run_removes_it_from_the_queue(runner):
     order: list[str] = []
     running = runner.submit(job(LONG), alive=order_recorder("a", order))
-    dropped = runner.submit(job(), alive=order_recorder("b", order))
-    last = runner.submit(job(), alive=order_recorder("c", order))
+    dropped = runner.submit(job(seed=1), alive=order_recorder("b", order))
+    last = runner.submit(job(seed=2), alive=order_recorder("c", order))
     assert running.wait_first_epoch(60)  # it has trained
     assert last.snapshot().position == 2
     dropped.stop()
@@ -341,7 +349,9 @@ def test_stopping_a_queued_run_removes_it_from_the_queue(runner):
 
 
 def test_a_run_stopped_before_it_trained_has_its_initial_model(runner):
-    runner.submit(job(LONG))
+    # Once the running run has built its model: two threads building at once share torch's
+    # global generator (the runner's own threads take turns, this test's thread does not).
+    assert runner.submit(job(LONG)).wait_first_epoch(60)
     queued = runner.submit(job(replace(SHORT, seed=4)))
     queued.stop()
     assert queued.wait(30) and queued.wait_first_epoch(0)  # nothing more to wait for
@@ -364,8 +374,8 @@ def test_wait_first_epoch_gives_up_on_a_queued_run(runner):
 
 
 def test_two_slots_train_two_runs_at_once():
-    runner = LocalRunner(slots=2)
-    handles = [runner.submit(job(LONG)) for _ in range(3)]
+    runner = LocalRunner(slots=2, policy=FIFO)
+    handles = [runner.submit(job(LONG, seed=seed)) for seed in range(3)]
     try:
         assert all(h.wait_first_epoch(60) for h in handles[:2])
         assert handles[2].snapshot().position == 1 and runner.counts() == (2, 1)
@@ -376,7 +386,7 @@ def test_two_slots_train_two_runs_at_once():
 
 
 def test_snapshot_is_safe_from_many_threads(runner):
-    handles = [runner.submit(job(replace(SHORT, epochs=5))) for _ in range(3)]
+    handles = [runner.submit(job(replace(SHORT, epochs=5), seed=seed)) for seed in range(3)]
     problems = []
 
     def poll():
@@ -399,16 +409,21 @@ def test_snapshot_is_safe_from_many_threads(runner):
 # --- the runner's registry --------------------------------------------------------------------
 
 
-def test_runs_are_found_by_id_and_a_finished_one_is_kept_while_its_handle_is():
+def test_runs_are_found_by_id_and_a_finished_one_is_kept_without_its_handle():
     runner = LocalRunner(slots=1)  # not the fixture's, which keeps every handle
     handle = runner.submit(job())
     run_id = handle.run_id
     assert runner.wait(run_id, 60) and runner.snapshot(run_id).finished.reason == "completed"
-    assert runner.state_dict(run_id).keys() == handle.state_dict().keys()
+    weights = handle.state_dict()
     del handle
     gc.collect()
-    with pytest.raises(KeyError, match="no run"):
-        runner.snapshot(run_id)
+    assert runner.snapshot(run_id).finished.reason == "completed"  # the registry keeps it
+    again = runner.state_dict(run_id)
+    assert again.keys() == weights.keys()
+    assert all(torch.equal(again[k], v) for k, v in weights.items())
+    with pytest.raises(RunNotFound, match="not known here") as found:
+        runner.snapshot(run_id[::-1] + "x")
+    assert isinstance(found.value, KeyError)  # callers that catch KeyError still do
 
 
 def test_a_running_run_is_kept_without_its_handle(runner):
