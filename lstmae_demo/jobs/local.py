@@ -287,10 +287,11 @@ class _LocalRun:
 
     def _wait_estimate(self) -> float | None:
         admitted, ahead = self.queue.ahead(self.ticket)
-        return wait_seconds(self.queue.policy, self.queue.slots,
-                            [t.owner.queue_load(True) for t in admitted],
-                            [t.owner.queue_load(False) for t in ahead],
-                            self.settings.typical_epoch())
+        runs = [(t.owner, True) for t in admitted] + [(t.owner, False) for t in ahead]
+        loads = [run.queue_load(on_slot) for run, on_slot in runs if run is not None]
+        n_admitted = sum(1 for run, on_slot in runs if on_slot and run is not None)
+        return wait_seconds(self.queue.policy, self.queue.slots, loads[:n_admitted],
+                            loads[n_admitted:], self.settings.typical_epoch())
 
     def trained_model(self) -> nn.Module:
         """The model once the run is done: the initial one if it never trained."""
@@ -319,6 +320,9 @@ class _LocalRun:
                     self.error = "Training ended without a result: its thread was interrupted."
                 self.ended = True
                 self.queue.release(self.ticket)  # the slot goes to the next in line
+                # No cycle left through its ticket: once evicted, the run is freed as soon as
+                # no RunHandle holds it (not at the garbage collector's next pass).
+                self.ticket.owner = None
                 if self.model is not None:
                     self.nbytes = sum(t.numel() * t.element_size()
                                       for t in self.model.state_dict().values())
@@ -473,6 +477,8 @@ class LocalRunner:
         does: for a reload or a second device, pass the new page's `alive`. A watcher never
         keeps it going and its stop() never ends it; `alive` only tidies its count.
         """
+        with self._lock:
+            self._sweep()
         run = self._run(run_id)
         return self._handle(run, run.attach(alive, watch_only), joined=False,
                             watch_only=watch_only)
@@ -527,14 +533,20 @@ class LocalRunner:
                          joined=joined, watch_only=watch_only)
 
     def _run(self, run_id: str) -> _LocalRun:
+        if not isinstance(run_id, str):
+            run_id = repr(run_id)
+        now = self._settings.clock()
         with self._lock:
-            run = self._runs.get(run_id) if isinstance(run_id, str) else None
-            if run is None and isinstance(run_id, str):
+            run = self._runs.get(run_id)
+            if run is not None and run.ended and now - run.last_access > FINISHED_TTL_S:
+                self._evict(run, self._expired())  # before any submit has tidied up
+                run = None
+            if run is None:
                 run = self._held.get(run_id)  # evicted, but a page still holds its handle
-            reason = self._evicted.get(run_id) if isinstance(run_id, str) else None
+            reason = self._evicted.get(run_id)
         if run is None:
             shown = repr(run_id)[:24] + ("…" if len(repr(run_id)) > 24 else "")
-            raise RunNotFound(str(run_id)[:64], f"Run {shown} " + (
+            raise RunNotFound(run_id[:64], f"Run {shown} " + (
                 reason or "is not known here: check the link, or train again."))
         run.last_access = self._settings.clock()
         return run
@@ -551,8 +563,7 @@ class LocalRunner:
         finished = [r for r in self._runs.values() if r.ended]
         for run in finished:
             if now - run.last_access > FINISHED_TTL_S:
-                self._evict(run, f"has expired: finished runs are kept {FINISHED_TTL_S // 60} "
-                                 "minutes after they were last looked at. Train again.")
+                self._evict(run, self._expired())
         finished = [r for r in finished if r.run_id in self._runs]
         total = sum(r.nbytes for r in finished)
         if len(finished) <= MAX_FINISHED_RUNS and total <= MAX_FINISHED_BYTES:
@@ -567,6 +578,11 @@ class LocalRunner:
                              f"{MAX_FINISHED_RUNS} finished runs "
                              f"({MAX_FINISHED_BYTES // 2**20} MB of weights), "
                              "and newer ones took its place. Train again.")
+
+    @staticmethod
+    def _expired() -> str:
+        return (f"has expired: finished runs are kept {FINISHED_TTL_S // 60} minutes after "
+                "they were last looked at. Train again.")
 
     def _evict(self, run: _LocalRun, reason: str) -> None:
         del self._runs[run.run_id]

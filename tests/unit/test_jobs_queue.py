@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from lstmae_demo.jobs import FairQueue
-from lstmae_demo.jobs.queue import ADMITTED, GONE, WAITING
+from lstmae_demo.jobs.queue import ADMITTED, FIFO, GONE, ROUND_ROBIN, WAITING
 
 
 def states(queue: FairQueue, tickets) -> list[tuple[str, int | None]]:
@@ -62,3 +62,39 @@ def test_slots_must_be_a_whole_number_of_at_least_one():
     for bad in (0, -2, 2.5, True, "2"):
         with pytest.raises(ValueError, match="slots must be a whole number >= 1"):
             FairQueue(slots=bad)
+
+
+def test_a_round_robin_checkpoint_sends_the_ticket_to_the_back_when_someone_waits():
+    queue = FairQueue(slots=1, policy=ROUND_ROBIN)
+    a, b, c = (queue.join(owner=name) for name in "abc")
+    assert (a.owner, b.owner, c.owner) == ("a", "b", "c")
+    assert queue.checkpoint(a)  # b waits: a steps aside
+    assert states(queue, [a, b, c]) == [(WAITING, 2), (ADMITTED, None), (WAITING, 1)]
+    assert not queue.checkpoint(a)  # only an admitted ticket steps aside
+    assert queue.checkpoint(b)
+    assert states(queue, [a, b, c]) == [(WAITING, 1), (WAITING, 2), (ADMITTED, None)]
+    queue.release(a)
+    queue.release(b)
+    assert not queue.checkpoint(c)  # nobody waits: it keeps its slot
+    assert states(queue, [c]) == [(ADMITTED, None)] and queue.counts() == (1, 0)
+
+
+def test_a_fifo_checkpoint_never_gives_up_the_slot():
+    queue = FairQueue(slots=1)
+    assert queue.policy == FIFO
+    a, b = queue.join(), queue.join()
+    assert not queue.checkpoint(a)
+    assert states(queue, [a, b]) == [(ADMITTED, None), (WAITING, 1)]
+
+
+def test_ahead_lists_the_admitted_and_the_waiting_in_front():
+    queue = FairQueue(slots=2)
+    a, b, c, d, e = (queue.join() for _ in range(5))
+    admitted, front = queue.ahead(e)
+    assert set(admitted) == {a, b} and front == [c, d]
+    assert queue.ahead(c)[1] == [] and queue.ahead(a)[1] == []
+
+
+def test_the_policy_must_be_known():
+    with pytest.raises(ValueError, match="policy must be one of 'fifo', 'round_robin'"):
+        FairQueue(slots=1, policy="shortest_first")
