@@ -11,12 +11,13 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import codegen
 from .archs import REGISTRY, get_arch
 from .config import AppConfig
-from .data import DataError, make_sine
-from .settings import KNOB, MODEL_FIELDS, defaults
+from .data import BUNDLED, BundledConfig, DataError, load_csv, make_bundled, make_sine
+from .settings import KNOB, MODEL_FIELDS, defaults, shown
 from .shapes.trace import Trace, trace
 from .spec import ModelSpec, SpecError, preset, validate
 from .training import Epoch, Finished, TrainConfig, TrainConfigError
@@ -60,8 +61,8 @@ def _knob_flag(p: argparse.ArgumentParser, name: str, flag: str | None = None,
                    help=f"{knob.help}{archs}{choices}")
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", required=True, choices=tuple(REGISTRY))
+def _model_flags(p: argparse.ArgumentParser, arch_required: bool = True) -> None:
+    p.add_argument("--arch", required=arch_required, choices=tuple(REGISTRY))
     for name in MODEL_FIELDS:
         if name != "arch":
             _knob_flag(p, name)
@@ -77,8 +78,15 @@ def build_parser() -> Parser:
     _model_flags(shapes)
     _knob_flag(shapes, "batch", default=KNOB["batch"].default)
     shapes.add_argument("--json", action="store_true")
-    tr = sub.add_parser("train", help="train on sine data")
-    _model_flags(tr)
+    tr = sub.add_parser("train", help="train on sine data, a bundled series or a CSV file")
+    _model_flags(tr, arch_required=False)
+    tr.add_argument("--data", default="sine",
+                    help=f"sine (default), a bundled series ({', '.join(BUNDLED)}) or the path "
+                         "of a CSV file (cut into windows of --seq-len rows)")
+    tr.add_argument("--save", metavar="FILE", help="write the trained model to FILE "
+                    "(.safetensors: weights, spec, settings and losses; runs no code when read)")
+    tr.add_argument("--load", metavar="FILE", help="start from the model in FILE (its "
+                    "architecture and sizes; model flags given must agree with it)")
     # The same data and training settings, and limits, as the web app's knobs.
     for name in ("n_series", "noise", "epochs", "seed"):
         _knob_flag(tr, name, default=KNOB[name].default)
@@ -131,23 +139,84 @@ def _progress(event: Epoch | Finished, total: int) -> None:
         sys.stderr.write(f"\n{event.reason}: {event.epochs} epochs in {event.seconds:.1f} s\n")
 
 
-def _train(args: argparse.Namespace) -> dict:
+def _train_model(args: argparse.Namespace):
+    """The model to train: a fresh one for the flags, or the one in --load."""
     from .archs import build_model
-    from .training import fit
+    from .weights import WeightsError, build_loaded, load
 
-    spec = spec_from_args(args)
-    # The app's data set (AppConfig.sine) with these flags; model knobs come from `spec`.
-    flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
-    values = defaults() | dataclasses.asdict(spec) | flags
-    data = make_sine(AppConfig(values).sine)
+    if args.load is None:
+        if args.arch is None:
+            raise UsageError("train needs --arch, or --load FILE to start from a saved model")
+        spec = spec_from_args(args)
+        return spec, build_model(spec, seed=args.seed)
+    try:
+        loaded = load(Path(args.load))
+    except (WeightsError, OSError) as err:
+        raise UsageError(f"--load {args.load}: {err}") from None
+    given = {k: getattr(args, k) for k in MODEL_FIELDS if getattr(args, k) is not None}
+    differs = [f"{k} is {getattr(loaded.spec, k)} in the file, {v} on the command line"
+               for k, v in given.items() if getattr(loaded.spec, k) != v]
+    if differs:
+        raise UsageError(f"--load {args.load}: " + "; ".join(differs))
+    return loaded.spec, build_loaded(loaded)
+
+
+def _train_data(args: argparse.Namespace, spec: ModelSpec) -> tuple[object, dict]:
+    """(data set with .train and .val, its description) for --data."""
+    if args.data == "sine":  # the app's data set (AppConfig.sine) with these flags
+        flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
+        config = AppConfig(defaults() | dataclasses.asdict(spec) | flags).sine
+        return make_sine(config), {"source": "sine", **dataclasses.asdict(config)}
+    if args.data in BUNDLED:
+        config = BundledConfig(name=args.data, seq_len=spec.seq_len)
+        return make_bundled(config), {"source": args.data, **dataclasses.asdict(config)}
+    path = Path(args.data)
+    if not path.is_file():
+        raise UsageError(f"--data must be sine, {', '.join(BUNDLED)} or a CSV file's path; "
+                         f"no file at {shown(args.data)}")
+    series = load_csv(path, seq_len=spec.seq_len)
+    if series.windows.shape[2] != spec.n_features:
+        raise UsageError(f"--data {path.name} has {series.windows.shape[2]} column(s), the "
+                         f"model reads {spec.n_features} feature(s): pass --features "
+                         f"{series.windows.shape[2]}")
+    n_val = max(1, len(series.windows) // 5) if len(series.windows) > 1 else 0
+    split = CsvSplit(series.windows[: len(series.windows) - n_val],
+                     series.windows[len(series.windows) - n_val :])
+    return split, {"source": "csv", "file": path.name, "columns": list(series.columns),
+                   "windows": len(series.windows), "val_windows": n_val}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CsvSplit:
+    """A CSV file's windows: the last fifth held out for validation."""
+
+    train: object
+    val: object
+
+
+def _train(args: argparse.Namespace) -> dict:
+    from .training import fit
+    from .weights import save
+
+    spec, model = _train_model(args)
+    data, described = _train_data(args, spec)
     cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                       until_mse=args.until_mse, threads=args.threads, n_show=0)
-    model = build_model(spec, seed=args.seed)
-    done = fit(model, data.train, data.val, cfg,
-               on_event=lambda e: _progress(e, cfg.epochs))
-    return {"arch": spec.arch, "spec": spec.to_dict(), **done.to_dict(),
+    losses: dict[str, list[float]] = {"train": [], "val": [], "val_mse": []}
+
+    def on_event(event) -> None:
+        _progress(event, cfg.epochs)
+        if isinstance(event, Epoch):
+            for name, value in zip(losses, (event.train_loss, event.val_loss, event.val_mse),
+                                   strict=True):
+                losses[name].append(value)
+
+    done = fit(model, data.train, data.val, cfg, on_event=on_event)
+    if args.save is not None:
+        save(model, args.save, data=described, training=cfg.to_dict(), losses=losses)
+    return {"arch": spec.arch, "spec": spec.to_dict(), **done.to_dict(), "data": described,
             "n_series": args.n_series, "noise": args.noise, "batch": args.batch_size,
-            "lr": args.lr}
+            "lr": args.lr, "saved": args.save, "loaded": args.load}
 
 
 def run(argv: Sequence[str]) -> str:
