@@ -1,11 +1,14 @@
 """The sidebar: every knob of the app, drawn from the knob table, mirrored in the URL.
 
 The session's configuration lives in one place, an AppConfig under CONFIG_KEY. Widgets are a
-view of it: each is drawn with the config's value as its own, and its on_change callback checks
-the browser's new value against the knob's limits before taking it into the config. So a widget
-whose state Streamlit drops keeps its value: st.switch_page starts the new page without the
-browser's widget states and Streamlit then drops every widget's state, after which a keyed
-widget without a value of its own would come back at its minimum (issue #9, 1).
+view of it: before each is drawn its state is set to the config's value wherever it is missing
+or differs, and its on_change callback checks the browser's new value against the knob's limits
+before taking it into the config. So a widget whose state Streamlit drops keeps its value:
+st.switch_page starts the new page without the browser's widget states and Streamlit then drops
+every widget's state, after which a keyed widget would come back at its default, the minimum
+for a number (issue #9, 1). Each widget also gets the config's value as its default, so a value
+the browser sends outside the widget's limits falls back to it, not to the minimum (Streamlit's
+warning about a default beside a session-state value is off in .streamlit/config.toml).
 """
 
 from __future__ import annotations
@@ -82,11 +85,19 @@ def _changed(name: str) -> None:
 
 
 def _bind(name: str, value: Any) -> None:
-    """Drop the widget's state if it differs from the config (a button or a rule changed the
-    config), so the widget is drawn with the config's value as its own."""
+    """Set the widget's state to the config's value where it is missing or differs (after
+    st.switch_page, a button, or a rule that moved another knob).
+
+    Setting it through session state is what makes Streamlit tell the browser: a widget
+    already on the page keeps showing its old value when only its default changes.
+    """
     state = st.session_state
-    if name in state and state[name] != value:
-        del state[name]
+    try:
+        stale = name not in state or state[name] != value
+    except (LookupError, ValueError, TypeError):  # a forged state that does not even read
+        stale = True
+    if stale:
+        state[name] = value
 
 
 def _help(knob: Knob, arch: str, applies: bool) -> str:

@@ -9,6 +9,7 @@ from apptest_helpers import ARCHITECTURE, HOME, PAGES, TRAIN, config_values, ope
 from lstmae_demo.settings import ARCHS, KNOBS
 from lstmae_demo.shapes.trace import trace
 
+WIDGETS = ("selectbox", "number_input", "radio", "slider", "select_slider")
 # Every knob away from its default (and from its minimum), as a shared link would carry them.
 LINK = {"seq_len": "30", "units": "16", "activation": "relu", "bins": "32", "reads": "steps",
         "handoff": "hc", "decoder": "unconditioned", "batch": "8", "n_series": "64",
@@ -34,9 +35,15 @@ def test_open_layer_by_layer_keeps_every_knob_and_the_url(arch: str) -> None:
     assert after == before | {"arch": arch}
     expected = dict(LINK) | ({"arch": arch} if arch != "repeatvector" else {})
     assert {k: str(v) for k, v in at.query_params.items()} == expected
-    # The widgets show the same values, and the page describes this model.
+    # The widgets hold the same values and tell the browser so: a widget already on the page
+    # keeps showing its old value unless the message says to set it (set_value).
     for knob in KNOBS:
         assert at.session_state[knob.name] == after[knob.name], knob.name
+    widgets = {w.key: w for kind in WIDGETS for w in at.get(kind)}
+    assert set(widgets) >= {k.name for k in KNOBS}
+    for knob in KNOBS:
+        assert widgets[knob.name].proto.set_value, f"the browser is not told {knob.name}"
+    assert at.selectbox(key="arch").proto.raw_value.startswith(f"{arch} — ")
     assert arch in at.title[0].value
     tr = trace(at.session_state["_config"].spec, 8)
     metrics = {m.label: m.value for m in at.metric}
@@ -89,3 +96,4 @@ def test_choice_labels_come_from_the_knob_table() -> None:
     reads.set_value("state").run()
     assert config_values(at)["reads"] == "state"
     assert at.query_params["reads"] == "state"
+
