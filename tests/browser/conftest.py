@@ -2,6 +2,8 @@
 
 Fixtures:
 - app_url: base URL of `streamlit run app.py`, started once per session on a free port.
+- new_context(viewport=..., origin=...): a fresh browser context whose console errors and
+  uncaught page errors fail the test (sandbox noise aside: browser_helpers.sandbox_noise).
 - screenshot(page, name): save a full-page PNG under artifacts/screenshots/.
 - wait_for_app(page): wait until Streamlit is connected and has finished running the script.
 Every test under tests/browser/ gets the `browser` marker.
@@ -13,16 +15,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from browser_helpers import (
+    ARTIFACTS,
+    SERVER_START_TIMEOUT_S,
+    ConsoleWatch,
+    save_screenshot,
+    wait_for_streamlit,
+    watch_console,
+)
+from playwright.sync_api import Browser, BrowserContext
 
 from bench.devserver import CHROMIUM_ARGS, ServerError, app_server
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "artifacts"
-SCREENSHOTS = ARTIFACTS / "screenshots"
 HERE = Path(__file__).resolve().parent
 
-SERVER_START_TIMEOUT_S = 60
-APP_RUN_TIMEOUT_MS = 60_000
+DESKTOP = {"width": 1440, "height": 900}
+# What a learner copies code from: the page's code boxes have a copy button.
+PERMISSIONS = ["clipboard-read", "clipboard-write"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection sees the items
@@ -61,24 +70,29 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
-def save_screenshot(page, name: str) -> Path:
-    """Save a full-page PNG of `page` as artifacts/screenshots/<name> and return its path."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / (name if name.endswith(".png") else f"{name}.png")
-    page.screenshot(path=str(path), full_page=True)
-    return path
+@pytest.fixture
+def new_context(browser: Browser, request: pytest.FixtureRequest):
+    """A factory of fresh browser contexts (no cookies, no Streamlit session carried over).
 
+    Each one's console errors and page errors are collected; any that is not sandbox noise
+    fails the test when it ends.
+    """
+    made: list[tuple[BrowserContext, ConsoleWatch]] = []
 
-def wait_for_streamlit(page, timeout_ms: int = APP_RUN_TIMEOUT_MS) -> None:
-    """Wait until the app is connected and its script has finished running."""
-    app = "[data-testid='stApp']"
-    page.wait_for_selector(app, timeout=timeout_ms)
-    page.wait_for_selector(f"{app}[data-test-connection-state='CONNECTED']", timeout=timeout_ms)
-    # 'initial' before the first run, 'running' during one, 'notRunning' once it is done.
-    page.wait_for_selector(f"{app}[data-test-script-state='notRunning']", timeout=timeout_ms)
-    page.locator("[data-testid='stStatusWidget']").filter(has_text="Running").first.wait_for(
-        state="hidden", timeout=timeout_ms
-    )
+    def make(viewport: dict | None = None, origin: str | None = None
+             ) -> tuple[BrowserContext, ConsoleWatch]:
+        context = browser.new_context(viewport=viewport or DESKTOP, permissions=PERMISSIONS)
+        watch = watch_console(context, origin or request.getfixturevalue("app_url"))
+        made.append((context, watch))
+        return context, watch
+
+    yield make
+    for context, _ in made:
+        context.close()
+    errors = [e for _, watch in made for e in watch.errors]
+    if errors:
+        pytest.fail("browser console errors:\n" + "\n".join(f"- {e}" for e in errors),
+                    pytrace=False)
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""A new user in a real browser: every page, a knob change, a live run, Stop, a shared URL."""
+"""A new user in a real browser: a knob change, a live run, Stop, a shared URL, a bad link.
+
+(Every page opening at every size is test_screenshots.py; every control, test_click_everything.)
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,16 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 VIEWPORT = {"width": 1400, "height": 2400}  # tall: Streamlit scrolls inside the page
 
 
 @pytest.fixture
-def page(browser: Browser) -> Page:
-    """A fresh browser context per test: no cookies, no Streamlit session carried over."""
-    context = browser.new_context(viewport=VIEWPORT)
-    yield context.new_page()
-    context.close()
+def page(new_context) -> Page:
+    """A fresh browser context per test (its console errors fail the test)."""
+    context, _ = new_context(viewport=VIEWPORT)
+    return context.new_page()
 
 
 def open_page(page: Page, url: str, wait_for_app) -> None:
@@ -46,23 +48,6 @@ def wait_until(predicate, timeout: float, interval: float = 0.25):
         time.sleep(interval)
         value = predicate()
     return value
-
-
-@pytest.mark.parametrize(
-    ("path", "title"),
-    [("", "LSTM Autoencoder Explorer"), ("architecture", "repeatvector"),
-     ("train", "Train"), ("timesteps", "Time steps")],
-)
-def test_every_page_opens(page: Page, app_url: str, wait_for_app, screenshot, path: str,
-                          title: str) -> None:
-    open_page(page, f"{app_url}/{path}", wait_for_app)
-    expect(page.get_by_role("heading", level=1).first).to_contain_text(title)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
-    expect(page.get_by_test_id("stSidebar")).to_contain_text("Units (U)")  # the full app
-    if path in ("architecture", "timesteps"):
-        expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first
-               ).to_be_visible()
-    screenshot(page, f"page-{path or 'home'}")
 
 
 def test_knob_change_updates_the_shapes(page: Page, app_url: str, wait_for_app,
@@ -118,7 +103,7 @@ def test_stop_takes_effect_and_keeps_the_curves(page: Page, app_url: str,
     screenshot(page, "train-stopped")
 
 
-def test_a_shared_url_opens_the_same_state(browser: Browser, page: Page, app_url: str,
+def test_a_shared_url_opens_the_same_state(new_context, page: Page, app_url: str,
                                            wait_for_app) -> None:
     open_page(page, f"{app_url}/architecture", wait_for_app)
     page.get_by_role("combobox", name=re.compile("Architecture")).click()
@@ -131,15 +116,12 @@ def test_a_shared_url_opens_the_same_state(browser: Browser, page: Page, app_url
     wait_for_app(page)
     shared = page.url
 
-    other = browser.new_context(viewport=VIEWPORT)
-    try:
-        fresh = other.new_page()
-        open_page(fresh, shared, wait_for_app)
-        expect(fresh.get_by_role("heading", level=1).first).to_contain_text("encdec_ad")
-        expect(fresh.get_by_role("spinbutton", name="Units (U)")).to_have_value("20")
-        expect(fresh.get_by_text("decoder LSTM (1, 32, 20) → (32, 50, 20)")).to_be_visible()
-    finally:
-        other.close()
+    other, _ = new_context(viewport=VIEWPORT)
+    fresh = other.new_page()
+    open_page(fresh, shared, wait_for_app)
+    expect(fresh.get_by_role("heading", level=1).first).to_contain_text("encdec_ad")
+    expect(fresh.get_by_role("spinbutton", name="Units (U)")).to_have_value("20")
+    expect(fresh.get_by_text("decoder LSTM (1, 32, 20) → (32, 50, 20)")).to_be_visible()
 
 
 def test_bad_url_values_fall_back_with_a_note(page: Page, app_url: str, wait_for_app,
@@ -149,3 +131,8 @@ def test_bad_url_values_fall_back_with_a_note(page: Page, app_url: str, wait_for
     expect(page.get_by_role("spinbutton", name="Units (U)")).to_have_value("32")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "bad-url-note")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.get_by_text("Some values in the link were not valid")).to_have_count(0)
+    wait_for_app(page)
+    expect(page.get_by_role("spinbutton", name="Units (U)")).to_have_value("32")
+    assert "units=" not in page.url and "arch=" not in page.url, page.url

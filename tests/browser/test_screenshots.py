@@ -1,0 +1,84 @@
+"""Every page at phone, projector and desktop size, saved whole for a person to look at.
+
+artifacts/screenshots/<size>/<page>.png: Home, the Architecture page of each architecture,
+Train after a short run, Time steps. Looks are judged by a person; the test fails only on what
+a machine can tell: a page without its heading, its sidebar settings or its charts, an
+exception box, a dialog, a console error.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from browser_helpers import (
+    SCREENSHOTS,
+    sidebar_values,
+    surface_problems,
+    wait_for_page,
+    wait_for_streamlit,
+)
+from playwright.sync_api import Page, expect
+
+from lstmae_demo.settings import ARCHS
+
+SIZES = {"phone": {"width": 390, "height": 844}, "projector": {"width": 1280, "height": 720},
+         "desktop": {"width": 1440, "height": 900}}
+SHORT_RUN = "epochs=3&n_series=16"
+MAX_HEIGHT = 20_000  # px: a page longer than this is cut (and that would show)
+SETTLE_S = 0.5  # charts redraw after the window grows; a picture is taken after this
+
+CONTENT_HEIGHT_JS = """() => Math.max(...['html', 'body', '[data-testid=stApp]',
+  '[data-testid=stAppViewContainer]', '[data-testid=stMain]', '[data-testid=stSidebarContent]']
+  .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+
+
+def whole_page(page: Page, size: str, name: str) -> None:
+    """Grow the window to the page's full height (Streamlit scrolls inside its own panes, so
+    a full-page screenshot alone shows one screen), save it, and shrink the window back."""
+    viewport = SIZES[size]
+    height = min(MAX_HEIGHT, max(viewport["height"], page.evaluate(CONTENT_HEIGHT_JS)))
+    page.set_viewport_size({"width": viewport["width"], "height": height})
+    time.sleep(SETTLE_S)
+    wait_for_streamlit(page)
+    path = SCREENSHOTS / size / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
+
+
+def check_page(page: Page, heading: str, charts: bool) -> None:
+    """The page is the whole app: its heading, the sidebar's settings, its charts, no error."""
+    expect(page.locator("[data-testid=stMain] h1").first).to_contain_text(heading)
+    expect(page).to_have_title("LSTM Autoencoder Explorer")
+    _, unreadable = sidebar_values(page)
+    assert not unreadable, unreadable
+    if charts:
+        expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first
+               ).to_be_visible()
+    assert not surface_problems(page), surface_problems(page)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_at_every_size(new_context, app_url: str, size: str) -> None:
+    context, _ = new_context(viewport=SIZES[size])
+    page = context.new_page()
+
+    def visit(path: str, heading: str, name: str, charts: bool) -> None:
+        page.goto(f"{app_url}/{path}")
+        wait_for_page(page)
+        check_page(page, heading, charts)
+        whole_page(page, size, name)
+
+    visit("", "LSTM Autoencoder Explorer", "home", charts=False)
+    for arch in ARCHS:
+        visit(f"architecture?arch={arch}", arch, f"architecture-{arch}", charts=True)
+    page.goto(f"{app_url}/train?{SHORT_RUN}")
+    wait_for_page(page)
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text(re.compile(r"Done: 3 epochs"))).to_be_visible(timeout=60_000)
+    wait_for_streamlit(page)
+    check_page(page, "Train", charts=True)
+    whole_page(page, size, "train")
+    visit(f"timesteps?{SHORT_RUN}", "Time steps", "timesteps", charts=True)
