@@ -22,8 +22,8 @@ attention-based seq2seq tutorials, which translate sentences rather than rebuild
 it has a bottleneck depends on what its decoder reads, the final state only (like the plain
 `DecoderRNN` of the PyTorch seq2seq translation tutorial, a GRU model), every output through
 attention (its `AttnDecoderRNN`) or every output step by step (a construction of this app).
-A paper (Malhotra et al. 2016, EncDec-AD) hands the encoder's final state to a decoder that
-rebuilds the series backwards. *Are they all valid? Where is the bottleneck in each?* The cards
+A paper (Malhotra et al. 2016, EncDec-AD) hands the encoder's final hidden state to a decoder
+that rebuilds the series backwards. *Are they all valid? Where is the bottleneck in each?* The cards
 below answer it for the settings in the sidebar, the choices included; each button opens that
 model layer by layer.
 """

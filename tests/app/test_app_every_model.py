@@ -77,6 +77,9 @@ def test_architecture_page_shows_this_model(params: dict[str, str]) -> None:
     assert [n.split("  ")[0] for n in table["layer"]] == [r.name for r in tr.layers]
     assert list(keras["Layer (type)"]) == [f"{r.name} ({r.kind})" for r in codegen.keras_rows(spec)]
     assert list(keras["Output Shape"]) == [r.output_shape for r in codegen.keras_rows(spec)]
+    # The Keras parameter count in the headline is the summary's total.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["parameters (Keras)"] == f"{sum(r.params for r in codegen.keras_rows(spec)):,}"
     assert verdict(tr) in page_text(at)
     assert get_arch(spec.arch).validity(spec) in page_text(at)
     diagram = next(s for s in chart_specs(at) if any(
