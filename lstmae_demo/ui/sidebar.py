@@ -46,13 +46,16 @@ def low_of(knob: Knob, arch: str) -> float | None:
     return knob.low_for[arch][0] if arch in knob.low_for else knob.low
 
 
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
 def limits_text(knob: Knob, arch: str) -> str:
     """The allowed values of a knob, in words (empty for a choice)."""
     if knob.choices is not None:
         return ""
-    low = low_of(knob, arch)
     why = f" for {arch}" if arch in knob.low_for else ""
-    return f"{low:g} to {knob.high:g}{why}"
+    return f"{_number(low_of(knob, arch))} to {_number(knob.high)}{why}"
 
 
 def _fitted(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:

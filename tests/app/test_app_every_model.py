@@ -123,3 +123,24 @@ def test_one_time_step_renders_or_says_why_not(arch: str, page_path: str) -> Non
     if page_path == HOME:
         text = page_text(at)
         assert "Not possible at the sidebar's settings (T = 1)" in text or arch == "encdec_ad"
+
+
+@pytest.mark.parametrize("params", MODELS, ids=IDS)
+def test_the_flow_chart_agrees_with_the_time_steps_views(params: dict[str, str]) -> None:
+    """The chart marks as handed on exactly the steps whose view (shapes.timesteps, built
+    from a forward pass of the model) says the next layer receives them."""
+    import torch
+
+    from lstmae_demo.archs import build_model
+    from lstmae_demo.plots import flow_figure
+    from lstmae_demo.shapes.probe import probe
+    from lstmae_demo.shapes.timesteps import step_views
+
+    spec = _config(params).spec
+    tr = trace(spec, 1)
+    observed = probe(build_model(spec, seed=0).eval(), tr, torch.rand(1, spec.seq_len,
+                                                                      spec.n_features))
+    words = flow_figure(tr).data[0].customdata
+    for t in range(spec.seq_len):
+        sent = [view.sent_at_t for view in step_views(tr, observed, t)]
+        assert [row[t].startswith("handed on") for row in words] == sent, t
