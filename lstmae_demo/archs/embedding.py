@@ -198,7 +198,7 @@ def validity(spec: ModelSpec) -> str:
 
 ARCH = Arch(
     name="embedding",
-    title="PyTorch: Embedding -> LSTM encoder; what the decoder reads decides the bottleneck",
+    title="PyTorch: Embedding -> LSTM passing on every output",
     source="the EncoderLSTM of attention seq2seq tutorials (e.g. G. Loye, 'Attention "
            "Mechanism', FloydHub, 2019) and the PyTorch seq2seq translation tutorial's "
            "DecoderRNN / AttnDecoderRNN (GRU, S. Robertson)",
