@@ -459,3 +459,14 @@ def test_attach_and_stop_from_many_threads_end_the_run_only_when_all_let_go(make
     owner.stop()
     owner.stop()  # letting go twice is harmless
     assert owner.wait(30) and owner.snapshot().finished.reason == "cancelled"
+
+
+def test_a_bundled_data_set_keys_a_run_as_well_as_sine_data():
+    from lstmae_demo.data.bundled import BundledConfig
+
+    bundled = JobSpec(model=replace(MODEL, seq_len=50), data=BundledConfig(seq_len=50),
+                      train=SHORT)
+    assert run_key(bundled) == run_key(replace(bundled, data=BundledConfig(seq_len=50)))
+    assert run_key(bundled) != run_key(replace(bundled, data=BundledConfig(seq_len=50,
+                                                                           stride=5)))
+    assert run_key(bundled) != run_key(replace(bundled, data=replace(DATA, seq_len=50)))

@@ -194,3 +194,32 @@ def test_a_view_says_a_wait_in_rounded_words():
     assert replace(base, wait_seconds=0.2).summary().endswith("number 3 in the queue, about 1 s.")
     assert replace(base, wait_seconds=42.4).summary().endswith("about 42 s.")
     assert replace(base, wait_seconds=300.0).summary().endswith("about 5 min.")
+
+
+def test_polling_many_runs_taking_turns_from_many_threads_gives_consistent_views():
+    runner = LocalRunner(slots=2, policy=ROUND_ROBIN)
+    handles = [runner.submit(job(6, seed=seed)) for seed in range(6)]
+    problems, views = [], []
+
+    def poll() -> None:
+        while not all(h.snapshot().done for h in handles):
+            for h in handles:
+                try:
+                    v = h.snapshot()
+                except Exception as err:  # an estimate reading a run that just ended, say
+                    problems.append(err)
+                    continue
+                views.append(v)
+                if (len(v.train_losses) != v.epoch or (v.status == QUEUED and not v.waiting)
+                        or (v.wait_seconds is not None and (v.wait_seconds < 0 or v.done))):
+                    problems.append(v)
+
+    pollers = [threading.Thread(target=poll) for _ in range(3)]
+    for p in pollers:
+        p.start()
+    for p in pollers:
+        p.join(120)
+    assert not problems
+    assert any(v.status == RUNNING and v.waiting for v in views)  # turns were taken
+    assert [h.snapshot().finished.reason for h in handles] == ["completed"] * 6
+    assert runner.counts() == (0, 0)
