@@ -37,7 +37,7 @@ from .local import (
 from .queue import FIFO, POLICIES, ROUND_ROBIN, FairQueue, Ticket
 from .runner import RunHandle, Runner, RunNotFound
 from .spec import JobSpec, JobSpecError, validate_job
-from .view import DONE, QUEUED, RUNNING, JobView
+from .view import DONE, QUEUED, RUNNING, JobView, about
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -62,6 +62,7 @@ __all__ = [
     "RunNotFound",
     "Runner",
     "Ticket",
+    "about",
     "code_version",
     "default_slots",
     "run_key",
