@@ -83,9 +83,10 @@ def stop(proc: subprocess.Popen) -> None:
 def app_server(script: str = "app.py", *, log_path: Path | None = None,
                options: tuple[str, ...] = (), env: Mapping[str, str] | None = None,
                timeout: float = 60.0) -> Iterator[Server]:
-    """`streamlit run script` on a free loopback port with one torch thread per process.
+    """Serve `script` as scripts/run-app does, on a free loopback port, one torch thread.
 
-    `options` are extra `--section.key value` flags, `env` extra environment variables.
+    It runs `python -m lstmae_demo.ui.serve` (Streamlit's `run`, the page registry settled
+    first). `options` are extra `--section.key value` flags, `env` extra environment variables.
     Raises ServerError (with the log's tail) if the server is not healthy within `timeout` s.
     """
     port = free_port()

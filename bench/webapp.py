@@ -426,7 +426,7 @@ def run(quick: bool = False) -> Section:
     else:
         sec.add(f"No browser ({CHROMIUM} or playwright missing): only the cold start measured.")
     sec.add(
-        "One `streamlit run app.py` server started as `scripts/run-app` starts it "
+        "One server for app.py, started as `scripts/run-app` starts it "
         "(OMP_NUM_THREADS=1), driven by Debian's chromium through Playwright. Times come from"
         " the page's own clock: a MutationObserver records Streamlit's script state, so a "
         "rerun is timed from the key press to the end of the script run; the first loss point"
