@@ -11,6 +11,7 @@ lstmae_demo/codegen/keras_summary.py.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -39,15 +40,22 @@ def get_arch(name: str) -> Arch:
     return REGISTRY[name]
 
 
+# Models draw their initial weights from torch's one global generator; a seeded build forks and
+# reseeds it. Two threads building at once (two learners pressing Train) would draw from each
+# other's stream, so every build holds this lock.
+_BUILD_LOCK = threading.Lock()
+
+
 def build_model(spec: ModelSpec, seed: int | None = None) -> Autoencoder:
-    """A fresh model for `spec`; with `seed`, the same initial weights every time."""
+    """A fresh model for `spec`; with `seed`, the same initial weights every time (thread-safe)."""
     validate(spec)
     model_class = get_arch(spec.arch).model
-    if seed is None:
-        return model_class(spec)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return model_class(spec)
+    with _BUILD_LOCK:
+        if seed is None:
+            return model_class(spec)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return model_class(spec)
 
 
 def count_params(module: nn.Module) -> int:

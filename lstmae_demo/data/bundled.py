@@ -78,6 +78,11 @@ class BundledConfig:
     stride: int | None = None  # rows between window starts; None: seq_len // 2 (at least 1)
     val_share: float = 0.2  # the normal series' last rows kept for validation
 
+    @property
+    def n_features(self) -> int:
+        """Values per time step: every bundled series has one."""
+        return 1
+
     def validate(self) -> None:
         """Raise DataError naming the first field that is out of range."""
         validate_bundled(self)
