@@ -118,7 +118,7 @@ def _cells(row: dict) -> list[str]:
 def run(quick: bool = False) -> Section:
     """The benchmark section: the table, with what it measured."""
     rows = measure_all(quick)
-    section = Section("Scheduling: FIFO against round-robin by epochs")
+    section = Section("6. Scheduling: FIFO against round-robin by epochs")
     section.add(f"N learners submit runs at once to a runner with {default_slots(1)} slots (one "
                 f"torch thread each): the app's default model and data, {rows[0]['epochs']} "
                 "epochs, a different seed each (no joining), except the last row of each size, "

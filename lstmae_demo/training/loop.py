@@ -113,8 +113,8 @@ def _loop(model: nn.Module, train_t: torch.Tensor, val_t: torch.Tensor, cfg: Tra
     n, bs = len(train_t), cfg.batch_size
     params = [p for p in model.parameters() if p.requires_grad]
     # foreach: one batched update for all parameters, 25% cheaper than the default per-tensor
-    # loop on CPU with the same numbers. (fused=True is 3.5x cheaper still, but its rounding
-    # kept hidden_n on the "predict the mean" plateau for 4 of 5 seeds: bench/RESULTS.md.)
+    # loop on CPU with the same numbers. (fused=True is cheaper still, but with its rounding
+    # hidden_n missed MSE 0.01 for 2 of 3 seeds, one stuck at the mean: docs/bench-studies.md.)
     optimizer = torch.optim.Adam(params, lr=cfg.lr, foreach=True)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     yield Started(total_epochs=cfg.epochs, n_train=n, n_val=len(val_t),

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 import torch
 
 # glibc malloc: with its defaults every step's ~1-3 MB of LSTM workspace is handed back to the
-# OS and faulted in again (~30% of a step in page faults, measured in bench/RESULTS.md). Keep
-# blocks up to 32 MB on the heap and trim only when 128 MB are free at its top.
+# OS and faulted in again (20-50% of a step in page faults at batch 32: docs/bench-studies.md,
+# "glibc's malloc settings"). Keep blocks up to 32 MB on the heap and trim only when 128 MB are
+# free at its top.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt() parameter numbers from <malloc.h>
 MALLOC_MMAP_THRESHOLD = 32 * 2**20
 MALLOC_TRIM_THRESHOLD = 128 * 2**20

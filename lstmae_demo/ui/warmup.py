@@ -1,4 +1,5 @@
-"""One-time work for a server process, done off the learner's clicks (bench/RESULTS.md, 4).
+"""One-time work for a server process, done off the learner's clicks (docs/bench-studies.md,
+"The server's warm-up").
 
 - The libraries the pages draw with (pandas for tables, plotly) are imported by the first
   session, before any page runs, while other sessions wait: two sessions importing pandas at

@@ -27,7 +27,8 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
     titles = ("0. The reference run", "1. Shape tracing latency", "2. Training throughput",
-              "3. Time to a good reconstruction", "4. The app", "5. Thread settings")
+              "3. Time to a good reconstruction", "4. The app", "5. Thread settings",
+              "6. Scheduling")
     for title in titles:
         assert f"## {title}" in text
     assert "--quick smoke run" in text
