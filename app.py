@@ -8,8 +8,8 @@ sub-page on a fresh server still gets the sidebar (guarded by tests/browser).
 
 import streamlit as st
 
-from lstmae_demo.ui.sidebar import sidebar
-from lstmae_demo.ui.training import stop_if_changed
+from lstmae_demo.ui.sidebar import current, sidebar
+from lstmae_demo.ui.training import follow_link, stop_if_changed
 from lstmae_demo.ui.warmup import warm_up_process
 
 st.set_page_config(
@@ -28,6 +28,7 @@ pages = [
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 page = st.navigation(pages)
-config = sidebar()
-stop_if_changed(config)
+follow_link()  # ?run=<id>: attach to that run and take its settings, before the sidebar draws
+stop_if_changed(current())  # before the sidebar writes the URL: a run let go leaves the URL
+sidebar()
 page.run()

@@ -1,13 +1,81 @@
-"""Cached core calls shared by the pages (each user gets copies: st.cache_data)."""
+"""Cached core calls shared by the pages.
+
+`sine_data` is a Streamlit cache (each user gets copies: st.cache_data). Figures of a run live
+in `FIGURES`, a small module-level LRU with a lock: server-wide state that no client can clear
+(any client can send Streamlit's clear_cache message, which empties every st.cache_*).
+"""
 
 from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import streamlit as st
 
 from ..data import SineConfig, SineData, make_sine
+
+# Figures kept: two per run (losses, reconstructions) per scale, for far more runs than a
+# 2-core server trains at once; one loss figure is ~10 KB, a reconstruction figure ~20-200 KB.
+MAX_FIGURES = 256
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def sine_data(cfg: SineConfig) -> SineData:
     """The sine data set for these settings (deterministic, so safe to share)."""
     return make_sine(cfg)
+
+
+class FigureCache:
+    """Built figures by key, each with the version (e.g. the run's epoch) it was built for.
+
+    A learner's poll asks for (key, version): the figure comes back without a rebuild when
+    anyone built that version before, so N learners watching one run build each figure once
+    per epoch. Only the latest version of a key is kept; the least recently used keys go first
+    beyond `size`. Callers must not change a figure they get: other sessions draw it too.
+    """
+
+    def __init__(self, size: int = MAX_FIGURES):
+        self.size = size
+        self._items: collections.OrderedDict[Hashable, tuple[Hashable, Any]] = (
+            collections.OrderedDict())
+        self._building: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.builds = 0  # how many figures were built (a test and the measurement read it)
+
+    def _lookup(self, key: Hashable, version: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != version:
+                return False, None
+            self._items.move_to_end(key)
+            return True, item[1]
+
+    def get(self, key: Hashable, version: Hashable, build: Callable[[], Any]) -> Any:
+        """The figure of `key` at `version`, built by `build()` only if nobody has yet."""
+        found, figure = self._lookup(key, version)
+        if found:
+            return figure
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # sessions asking for the same new figure at once build it once
+            found, figure = self._lookup(key, version)
+            if found:
+                return figure
+            figure = build()
+            with self._lock:
+                self.builds += 1
+                self._items[key] = (version, figure)
+                self._items.move_to_end(key)
+                while len(self._items) > self.size:
+                    old, _ = self._items.popitem(last=False)
+                    self._building.pop(old, None)
+        return figure
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+FIGURES = FigureCache()

@@ -11,24 +11,40 @@ import csv
 import io
 import json
 import math
+import time
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 from ..archs import get_arch
 from ..config import AppConfig
+from ..data import SineConfig
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
-from .cache import sine_data
+from .cache import FIGURES, sine_data
 from .sidebar import current
-from .training import Run, current_run
+from .training import Run, current_run, runner
 
 # Once a second: the first point comes with the Train click's own rerun (training.py waits
 # for the first epoch), so polling faster only costs the server and the learner's browser
-# (bench/RESULTS.md, section 4).
+# (bench/RESULTS.md, section 4). Every poll redraws the whole panel (a fragment's elements
+# are replaced on each of its runs); what a poll that finds nothing new costs, measured with
+# a harness of AppTest sessions polling one finished 20-epoch run of the default model on
+# this 2-core machine: building the two figures took ~6 ms (losses) + ~28 ms (four
+# reconstructions) of CPU, everything else in the panel a few ms. So the figures are built once
+# per (run, epoch, figure) for the whole server (cache.FIGURES) and a poll that finds nothing
+# new reuses them.
 POLL_SECONDS = 1.0
+# With more runs active than the server's two slots, everyone's polls compete with training
+# for one Python process: one extra second per RUNS_PER_EXTRA_SECOND runs, at most 3 s.
+QUIET_RUNS = 2
+RUNS_PER_EXTRA_SECOND = 4
+MAX_POLL_SECONDS = 3.0
+INTERVAL_HOLD_S = 15.0
+POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 # A training loss this many times above the first epoch's has exploded, even if it is finite
 # and the run completed (a ReLU LSTM can reach 1e10 and end predicting the mean).
 EXPLODED = 100.0
@@ -142,33 +158,83 @@ def reading_notes(config: AppConfig) -> list[str]:
     return notes
 
 
-def _charts(view: JobView | None, config: AppConfig, total_epochs: int) -> None:
+def _loss_chart(view: JobView | None, run_id: str, loss_name: str, total_epochs: int,
+                log_y: bool) -> go.Figure:
+    """The loss curves, built once per run, epoch and scale for every session (FIGURES)."""
+    train, val, mses = ((view.train_losses, view.val_losses, view.val_mses) if view
+                        else ((), (), ()))
+    return FIGURES.get(("loss", run_id, loss_name, total_epochs, log_y), len(train),
+                       lambda: loss_figure(train, val, log_y, total_epochs, loss_name, mses))
+
+
+def _recon_chart(view: JobView | None, run_id: str, data: SineConfig) -> go.Figure:
+    """The validation series and their latest reconstructions, built once per snapshot."""
+    recon = None if view is None or view.reconstructions is None else np.asarray(
+        view.reconstructions)
+    title = (f"Reconstructions after epoch {view.reconstructions_epoch}" if recon is not None
+             else "Validation series (no reconstruction yet)")
+
+    def build() -> go.Figure:
+        originals = sine_data(data).val[: 4 if recon is None else len(recon)]
+        return reconstruction_figure(originals, recon, title=title)
+
+    return FIGURES.get(("recon", run_id, data), view.reconstructions_epoch if view else 0,
+                       build)
+
+
+def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
+            data: SineConfig, run_id: str = "") -> None:
     """The loss curves and the four validation series with their reconstructions.
 
     Drawn before the first run too (empty curves, the series alone), so the browser has
     loaded its charting code before Train is pressed and the first point shows at once.
     """
     log_y = st.toggle("Log scale", value=True, key="loss_log")
-    train, val, mses = ((view.train_losses, view.val_losses, view.val_mses) if view
-                        else ((), (), ()))
     loss_name = get_arch(config.spec.arch).model.loss_name
-    st.plotly_chart(loss_figure(train, val, log_y, total_epochs, loss_name, mses),
+    st.plotly_chart(_loss_chart(view, run_id, loss_name, total_epochs, log_y),
                     width="stretch", key="loss_chart")
     for note in reading_notes(config):
         st.caption(note)
-    originals = sine_data(config.sine).val[: 4]
-    recon = None if view is None or view.reconstructions is None else np.asarray(
-        view.reconstructions)
-    title = (f"Reconstructions after epoch {view.reconstructions_epoch}" if recon is not None
-             else "Validation series (no reconstruction yet)")
-    st.plotly_chart(reconstruction_figure(originals[: len(recon) if recon is not None else 4],
-                                          recon, title=title),
-                    width="stretch", key="recon_chart", config={"displayModeBar": False})
+    st.plotly_chart(_recon_chart(view, run_id, data), width="stretch", key="recon_chart",
+                    config={"displayModeBar": False})
 
 
 def _same_settings(a: AppConfig, b: AppConfig) -> bool:
     """Whether two configurations train the same run (the shapes' batch aside)."""
     return {**a.values, "batch": 0} == {**b.values, "batch": 0}
+
+
+def watch_link(run: Run) -> str:
+    """The "watch my run" link: the Train page showing this run read-only."""
+    base = (st.context.url or "").rstrip("/")
+    return f"{base}/train?run={run.run_id}&watch=1"
+
+
+def _sharing(view: JobView) -> str:
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}" + ("" if n == 1 else "s")
+
+    return f"{count(view.learners, 'learner')} and {count(view.watchers, 'watcher')}"
+
+
+def _whose(run: Run, view: JobView) -> None:
+    """Whose run this is: watched, joined, or this learner's own (with its watch link)."""
+    if run.watching:
+        st.info(f"You are watching someone's run (read-only): it is shared by "
+                f"{_sharing(view)}. Change any setting to leave it and train your own.",
+                icon=":material/visibility:")
+        return
+    if not run.attached:
+        st.caption("You let go of this run: its curves are kept as they were.")
+        return
+    if run.joined:
+        verb = ("already trained exactly this run; you see its result" if view.done else
+                "started exactly this run; you are watching it train")
+        st.info(f"Someone in your class {verb} (computed once for {view.learners} "
+                f"learner{'' if view.learners == 1 else 's'}).", icon=":material/group:")
+    st.caption("Watch my run: this link shows the run live, read-only, to anyone you share it "
+               f"with (now {_sharing(view)}).")
+    st.code(watch_link(run), language=None, wrap_lines=True)
 
 
 def _panel_body() -> None:
@@ -182,26 +248,55 @@ def _panel_body() -> None:
     if run is None:
         status.info("Press **Train** to start. The loss curves and the reconstructions of four "
                     "validation series appear here and update while the model learns.")
-        _charts(None, config, config.train.epochs)
+        _charts(None, config, config.train.epochs, config.sine)
         return
     view = run.job.snapshot()
     with status:
-        _progress(view)
+        _whose(run, view)
+        if run.attached:
+            _progress(view)
         if view.done and not _same_settings(run.config, config):
             st.caption(f"These curves are from your last run (`{run.spec.arch}`, other "
                        "settings than the sidebar's now). Press Train to train the current "
                        "settings.")
-    _charts(view, run.config, view.total_epochs)
+    _charts(view, run.config, view.total_epochs, run.job.job.data, run.run_id)
     if view.done:
         _summary(run, view)
-    if view.done and st.session_state.get("_was_running"):
-        st.session_state["_was_running"] = False
+    polling = _polls(run, view)
+    if not polling and st.session_state.get(POLL_KEY):
+        st.session_state[POLL_KEY] = None
         st.rerun(scope="app")  # once: redraw the buttons, and stop polling
-    st.session_state["_was_running"] = not view.done
+    elif polling and _interval_changed():
+        st.rerun(scope="app")  # the server's load moved: poll at the new interval
+
+
+def _polls(run: Run | None, view: JobView | None = None) -> bool:
+    """Whether the panel polls: this page follows a run that has not ended."""
+    if run is None or not run.attached:
+        return False
+    return not (view or run.job.snapshot()).done
+
+
+def poll_seconds() -> float:
+    """Seconds between polls: once a second on a quiet server, slower with many runs active."""
+    running, waiting = runner().counts()
+    active = running + waiting
+    return POLL_SECONDS if active <= QUIET_RUNS else min(
+        MAX_POLL_SECONDS, POLL_SECONDS + (active - QUIET_RUNS) / RUNS_PER_EXTRA_SECOND)
+
+
+def _interval_changed() -> bool:
+    """Whether the load moved the interval by a step since the panel was set up (at most
+    once per INTERVAL_HOLD_S, so a run starting or ending does not rerun every page)."""
+    every, since = st.session_state.get(POLL_KEY) or (None, 0.0)
+    now = time.monotonic()
+    if every is None or now - since < INTERVAL_HOLD_S:
+        return False
+    return abs(poll_seconds() - every) >= 0.5
 
 
 def training_panel() -> None:
-    """Draw the run's state; poll while it trains."""
-    run = current_run()
-    polling = run is not None and not run.job.snapshot().done
-    st.fragment(run_every=POLL_SECONDS if polling else None)(_panel_body)()
+    """Draw the run's state; poll while it trains, less often when the server is busy."""
+    every = poll_seconds() if _polls(current_run()) else None
+    st.session_state[POLL_KEY] = None if every is None else (every, time.monotonic())
+    st.fragment(run_every=every)(_panel_body)()

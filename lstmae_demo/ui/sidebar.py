@@ -26,6 +26,8 @@ from ..settings import KNOB, KNOBS, Knob, knobs_for, parse_params
 CONFIG_KEY = "_config"  # this session's AppConfig: the one source of every knob's value
 NOTES_KEY = "_url_notes"  # what was wrong with the link's values (plain text)
 ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 for encdec_ad)
+RUN_PARAMS_KEY = "_run_params"  # the URL's run id ({"run": id} and "watch" for a watcher)
+RUN_NOTE_KEY = "_run_note"  # why the run named in the link could not be opened (plain text)
 GROUPS = (("model", "Model", True), ("data", "Sine data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
@@ -157,7 +159,7 @@ def sidebar() -> AppConfig:
         _limits_caption(knobs, box, arch)
     for note in st.session_state.get(ADJUSTED_KEY) or []:
         st.sidebar.info(note)
-    st.query_params.from_dict(config.to_params())
+    st.query_params.from_dict(config.to_params() | (st.session_state.get(RUN_PARAMS_KEY) or {}))
     return config
 
 
@@ -173,6 +175,10 @@ def show_url_notes() -> None:
     The notes quote what the link held, so they are shown as plain text, never as Markdown:
     a link's value must not become an image, a link or formatting on the learner's page.
     """
+    if run_note := st.session_state.get(RUN_NOTE_KEY):
+        with st.container(border=True):
+            st.warning("The run in the link could not be opened:")
+            st.text(run_note)  # it quotes the link's id: text, never Markdown
     notes = st.session_state.get(NOTES_KEY) or []
     if not notes:
         return

@@ -1,14 +1,18 @@
-"""A learner's training run in the web app: start, stop, poll, and hand the model on.
+"""A learner's training run in the web app: start, join, reattach, watch, let go, and hand the
+model on.
 
-The run's handle lives in the user's session (never shared); the runner that keeps a
-classroom server fair is one object for the whole process (jobs.shared_runner), not a
-Streamlit cache, which any client can clear. Training happens in the runner's threads, which
-make no st.* calls; the page polls the run's snapshot().
+Runs belong to the process-wide runner (jobs.shared_runner), not to a page, and never to a
+Streamlit cache, which any client can clear. A page session keeps one attachment to a run (a
+RunHandle) in its session state and the run's id in the URL (`?run=<id>`), so a reload, a new
+tab or a second device attaches to the same run again; `?run=<id>&watch=1` watches it
+read-only. Training happens in the runner's threads, which make no st.* calls; the page polls
+the run's snapshot().
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +22,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..archs import Autoencoder
 from ..config import AppConfig
-from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, shared_runner
+from ..data import SineConfig
+from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, RunNotFound, shared_runner
+from ..settings import KNOB, KNOBS, MODEL_FIELDS
 from ..spec import ModelSpec
+from .sidebar import CONFIG_KEY, RUN_NOTE_KEY, RUN_PARAMS_KEY, current
 
 RUN_KEY = "_training_run"
 # The Train page's polling fragment first runs one polling interval (live.POLL_SECONDS) after
@@ -27,21 +34,37 @@ RUN_KEY = "_training_run"
 # epoch (~0.1 s at the defaults) lets that rerun draw the first loss point instead.
 FIRST_EPOCH_WAIT_S = 0.5
 STOPPED_NOTE_KEY = "_training_stopped_note"
+TRIED_KEY = "_run_link_tried"  # the (run id, watch) of the link this session last followed
+# The sine data and training knobs, with the field of the JobSpec each one is read from.
+SINE_FIELDS = ("n_series", "freq_min", "freq_max", "noise", "seed")
+TRAIN_FIELDS = ("epochs", "batch_size")
 
 
 def runner() -> LocalRunner:
-    """The process-wide runner: one fair FIFO queue, threads x runs <= cores."""
+    """The process-wide runner: its slots keep torch threads x running runs <= cores."""
     return shared_runner()
 
 
 @dataclass(frozen=True)
 class Run:
-    """A submitted run and the exact settings it was started with."""
+    """This session's attachment to a run and the exact settings the run trains."""
 
     job: RunHandle  # snapshot(), stop(), state_dict(), model()
     values: tuple[tuple[str, Any], ...]  # the AppConfig values, frozen (without "batch")
     spec: ModelSpec
     config: AppConfig  # the whole configuration it was started with
+    joined: bool = False  # someone else had started exactly this run: no new training
+    attached: bool = True  # False once this page has let go (Stop, or the settings changed)
+
+    @property
+    def watching(self) -> bool:
+        """Whether this page only watches the run ("watch my run" link): no Train, no Stop."""
+        return self.job.watch_only
+
+    @property
+    def run_id(self) -> str:
+        """The id that finds the run again (the URL's `run`)."""
+        return self.job.run_id
 
 
 def _frozen(config: AppConfig) -> tuple[tuple[str, Any], ...]:
@@ -58,13 +81,37 @@ def current_run() -> Run | None:
     return st.session_state.get(RUN_KEY)
 
 
-def start_run(config: AppConfig) -> Run:
-    """Stop any earlier run, then queue a new one with these settings."""
-    stop_run()
-    handle = runner().submit(job_spec(config), alive=_session_alive())
-    run = Run(job=handle, values=_frozen(config), spec=config.spec, config=config)
+def _keep(run: Run) -> Run:
+    """Make `run` this session's run and put its id in the URL (`watch=1` for a watcher)."""
     st.session_state[RUN_KEY] = run
+    params = {"run": run.run_id} | ({"watch": "1"} if run.watching else {})
+    st.session_state[RUN_PARAMS_KEY] = params
+    st.session_state[TRIED_KEY] = (run.run_id, run.watching)
+    return run
+
+
+def start_run(config: AppConfig) -> Run:
+    """Queue a run with these settings, or join the identical one (a Train button's callback).
+
+    Submits first: pressing Train again with the same settings finds the same run and keeps it
+    going; only a run with another id is let go of (it goes on if other learners want it).
+    """
+    old = current_run()
+    handle = runner().submit(job_spec(config), alive=_session_alive())
     st.session_state.pop(STOPPED_NOTE_KEY, None)
+    st.session_state.pop(RUN_NOTE_KEY, None)
+    if old is not None and old.run_id == handle.run_id and old.attached and not old.watching:
+        handle.stop()  # this page holds the run already: one attachment is enough
+        if old.job.snapshot().done:
+            st.session_state[STOPPED_NOTE_KEY] = (
+                "This run is already done with exactly these settings; training it again "
+                "would give the same numbers. Change the seed or another setting for a new run.")
+        return _keep(old)
+    if old is not None and old.attached:
+        old.job.stop()
+    ours = old is not None and old.run_id == handle.run_id  # let go of, and back to it
+    run = _keep(Run(job=handle, values=_frozen(config), spec=config.spec, config=config,
+                    joined=handle.joined and not ours))
     if handle.snapshot().status != QUEUED:  # it trains now, not after others' runs
         handle.wait_first_epoch(FIRST_EPOCH_WAIT_S)
     return run
@@ -79,26 +126,97 @@ def _session_alive() -> Callable[[], bool]:
     return lambda: bool(runtime.is_active_session(session_id))
 
 
-def stop_run() -> None:
-    """Stop this session's run (a callback for the Stop button); its curves are kept."""
-    run = current_run()
-    if run is not None:
+def _let_go(run: Run) -> Run:
+    """This page stops wanting `run` (the run goes on if other learners want it)."""
+    if run.attached:
         run.job.stop()
+    run = dataclasses.replace(run, attached=False)
+    st.session_state[RUN_KEY] = run
+    st.session_state.pop(RUN_PARAMS_KEY, None)
+    return run
+
+
+def stop_run() -> None:
+    """Let go of this session's run (the Stop button); its curves are kept."""
+    run = current_run()
+    if run is not None and not run.watching:
+        _let_go(run)
 
 
 def stop_if_changed(config: AppConfig) -> None:
-    """Changing any setting stops a run that is still going: its curves would not match."""
+    """Settings changed while a run is attached: let go of it (its curves would not match;
+    the run goes on for other learners who want it) and take its id off the URL."""
     run = current_run()
-    if run is None or run.job.snapshot().done or run.values == _frozen(config):
+    if run is None or not run.attached or run.values == _frozen(config):
         return
-    run.job.stop()
-    st.session_state[STOPPED_NOTE_KEY] = (
-        "Training stopped because the settings changed; the curves so far are kept. "
-        "Press Train to start again with the new settings.")
+    going = not run.job.snapshot().done
+    _let_go(run)
+    if going:
+        what = ("stopped watching the run" if run.watching else
+                "let go of its run (it goes on only if other learners share it)")
+        st.session_state[STOPPED_NOTE_KEY] = (
+            f"The settings changed, so this page {what}; the curves so far are kept. Press "
+            "Train to start again with the new settings.")
+
+
+def knob_values(job: JobSpec, fallback: Mapping[str, Any]) -> dict[str, Any]:
+    """The sidebar's knob values that describe `job`; a knob the job's value does not fit
+    (a frequency capped below the knob's range) keeps its `fallback` value."""
+    if not isinstance(job.data, SineConfig):
+        raise ValueError("this run does not train on the app's sine data, so the app's "
+                         "settings cannot show it")
+    found = {name: getattr(job.model, name) for name in MODEL_FIELDS}
+    found |= {name: getattr(job.data, name) for name in SINE_FIELDS}
+    found |= {name: getattr(job.train, name) for name in TRAIN_FIELDS}
+    found["lr"] = next((c for c in KNOB["lr"].choices if float(c) == job.train.lr), job.train.lr)
+    values = dict(fallback)
+    for knob in KNOBS:
+        if knob.name in found:
+            try:
+                values[knob.name] = knob.parse(found[knob.name])
+            except ValueError:
+                continue
+    return values
+
+
+def follow_link() -> None:
+    """If the URL names a run (`?run=<id>`, `&watch=1` to watch), attach to it once per page
+    session and set the sidebar to that run's settings; an unknown or expired id becomes a
+    note in words (RUN_NOTE_KEY), never an exception."""
+    params = st.query_params
+    run_id = params.get("run")
+    if not run_id:
+        return
+    watch = params.get("watch") == "1"
+    run = current_run()
+    if (run is not None and run.run_id == run_id) or st.session_state.get(TRIED_KEY) == (
+            run_id, watch):
+        return
+    st.session_state[TRIED_KEY] = (run_id, watch)
+    try:
+        handle = runner().attach(run_id, alive=_session_alive(), watch_only=watch)
+    except RunNotFound as err:
+        st.session_state[RUN_NOTE_KEY] = str(err)
+        st.session_state.pop(RUN_PARAMS_KEY, None)
+        return
+    try:
+        values = knob_values(handle.job, current().values)
+    except ValueError as err:
+        handle.stop()
+        st.session_state[RUN_NOTE_KEY] = f"Run {run_id} cannot be opened here: {err}."
+        st.session_state.pop(RUN_PARAMS_KEY, None)
+        return
+    if run is not None and run.attached:
+        run.job.stop()
+    config = AppConfig(values)
+    st.session_state[CONFIG_KEY] = config
+    st.session_state.pop(RUN_NOTE_KEY, None)
+    _keep(Run(job=handle, values=_frozen(config), spec=handle.job.model, config=config))
 
 
 def trained_model(spec: ModelSpec) -> Autoencoder | None:
-    """The model of this session's finished run, if it was trained with exactly `spec`."""
+    """The model of this session's finished run (started, joined or reattached by its link),
+    if it was trained with exactly `spec`."""
     run = current_run()
     if run is None or run.spec != spec:
         return None

@@ -28,13 +28,13 @@ for note in config.data_notes:
     st.info(note)
 too_big = training_budget(config, tr.params_torch)
 run = current_run()
-running = run is not None and not run.job.snapshot().done
-
-left, right, _ = st.columns([1, 1, 4])
-left.button("Train", type="primary", disabled=too_big is not None, width="stretch",
-            on_click=start_run, args=(config,), key="train_button")
-right.button("Stop", disabled=not running, width="stretch", on_click=stop_run,
-             key="stop_button")
+if run is None or not run.watching:  # a "watch my run" link is read-only: no Train, no Stop
+    running = run is not None and run.attached and not run.job.snapshot().done
+    left, right, _ = st.columns([1, 1, 4])
+    left.button("Train", type="primary", disabled=too_big is not None, width="stretch",
+                on_click=start_run, args=(config,), key="train_button")
+    right.button("Stop", disabled=not running, width="stretch", on_click=stop_run,
+                 key="stop_button")
 if too_big:
     st.error(too_big)
 if note := st.session_state.get(STOPPED_NOTE_KEY):
