@@ -13,11 +13,15 @@ warning about a default beside a session-state value is off in .streamlit/config
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.state import common as _widget_common
+from streamlit.runtime.state.session_state import SessionState
 
 from ..archs import get_arch
 from ..config import AppConfig
@@ -28,9 +32,12 @@ NOTES_KEY = "_url_notes"  # what was wrong with the link's values (plain text)
 ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 for encdec_ad)
 RUN_PARAMS_KEY = "_run_params"  # the URL's run id ({"run": id} and "watch" for a watcher)
 RUN_NOTE_KEY = "_run_note"  # why the run named in the link could not be opened (plain text)
+REFUSED_KEY = "_refused_notes"  # values the browser sent that were not taken (plain text)
 GROUPS = (("model", "Model", True), ("data", "Sine data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
+log = logging.getLogger(__name__)
+_GUARD_LOCK = threading.Lock()
 
 
 def _load_url_once() -> None:
@@ -41,6 +48,53 @@ def _load_url_once() -> None:
     values, notes = parse_params(st.query_params.to_dict())
     state[CONFIG_KEY] = AppConfig(values)
     state[NOTES_KEY] = notes
+
+
+def _well_formed(session: SessionState, state: Any) -> bool:
+    """Whether a widget state from the browser has the wire type its widget sends and
+    decodes; an unknown widget's state is left to Streamlit (it ignores those)."""
+    metadata = session._new_widget_state.widget_metadata.get(state.id)
+    if metadata is None:
+        return True
+    if state.WhichOneof("value") not in (None, metadata.value_type):
+        return False
+    try:
+        metadata.deserializer(_widget_common.unpack_widget_state_value(state))
+    except Exception:  # whatever a forged value makes a deserializer raise
+        return False
+    return True
+
+
+def guard_widget_states() -> None:
+    """Drop, before Streamlit reads them, widget states the browser could not have sent (an
+    int for a select box, text for a number, an index past a slider's options): Streamlit's
+    own decoding raises on those before any of the app's code runs, so a crafted websocket
+    message would end the sender's page in an error. A dropped state counts as missing: the
+    widget keeps the configuration's value. Installed once per process, on Streamlit's
+    SessionState (an internal API: tests/app/test_app_forged.py fails if it moves)."""
+    with _GUARD_LOCK:
+        original = SessionState.on_script_will_rerun
+        if getattr(original, "_lstmae_guard", False):
+            return
+
+        @functools.wraps(original)
+        def guarded(self: SessionState, fresh_widget_states: Any, *args: Any,
+                    **kwargs: Any) -> None:
+            if fresh_widget_states is not None:
+                bad = [w for w in fresh_widget_states.widgets if not _well_formed(self, w)]
+                if bad:
+                    log.warning("dropped %d malformed widget state(s) from a browser", len(bad))
+                    names = [_widget_common.user_key_from_element_id(w.id) or "a widget"
+                             for w in bad]
+                    self[REFUSED_KEY] = [
+                        f"{name}: the browser sent a value of the wrong kind; the setting "
+                        "keeps its value." for name in names]
+                    kept = [w for w in fresh_widget_states.widgets if w not in bad]
+                    fresh_widget_states = type(fresh_widget_states)(widgets=kept)
+            original(self, fresh_widget_states, *args, **kwargs)
+
+        guarded._lstmae_guard = True
+        SessionState.on_script_will_rerun = guarded
 
 
 def low_of(knob: Knob, arch: str) -> float | None:
@@ -83,10 +137,14 @@ def choose(**changes: Any) -> None:
 
 
 def _changed(name: str) -> None:
-    """A widget's callback: keep its new value if the knob allows it, else restore the old."""
-    # A forged or missing value is not taken: the next draw puts the config's value back.
-    with contextlib.suppress(LookupError, ValueError, TypeError):
+    """A widget's callback: keep its new value if the knob allows it, else restore the old
+    and say why (the next draw puts the config's value back in the widget)."""
+    try:
         choose(**{name: st.session_state[name]})
+    except (LookupError, ValueError, TypeError) as err:  # a missing or forged value
+        why = str(err) if isinstance(err, ValueError) else "no value was sent"
+        st.session_state[REFUSED_KEY] = [
+            f"{KNOB[name].label}: {why}; it keeps {current().values[name]}."]
 
 
 def _bind(name: str, value: Any) -> None:
@@ -159,6 +217,11 @@ def sidebar() -> AppConfig:
         _limits_caption(knobs, box, arch)
     for note in st.session_state.get(ADJUSTED_KEY) or []:
         st.sidebar.info(note)
+    if refused := st.session_state.pop(REFUSED_KEY, None):
+        with st.sidebar.container(border=True):  # once: the next rerun has nothing to say
+            st.warning("A value from the browser was not taken:")
+            for note in refused:
+                st.text(note)  # it may quote what was sent: text, never Markdown
     st.query_params.from_dict(config.to_params() | (st.session_state.get(RUN_PARAMS_KEY) or {}))
     return config
 
