@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,6 +17,7 @@ def test_app_runs_and_shows_title():
     assert any("LSTM Autoencoder Explorer" in t.value for t in at.title)
 
 
+@pytest.mark.slow  # runs `streamlit config show` in a fresh process
 def test_streamlit_config_has_no_unknown_keys():
     """Streamlit only logs unknown keys in .streamlit/config.toml; make that a failure."""
     result = subprocess.run(

@@ -24,12 +24,14 @@ def cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_archs_json_lists_the_four_presets() -> None:
     out = cli("archs", "--json")
     assert out.returncode == 0, out.stderr
     assert [a["name"] for a in json.loads(out.stdout)] == list(ARCHS)
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 @pytest.mark.parametrize(
     "flags",
     [
@@ -63,6 +65,7 @@ def test_shapes_json_matches_a_real_forward_pass(flags: list[str]) -> None:
     assert list(model.encode(x).shape) == [data["input_shape"][0], data["latent_per_example"]]
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_shapes_without_json_prints_a_table() -> None:
     out = cli("shapes", "--arch", "hidden_n", "--seq-len", "140", "--units", "128")
     assert out.returncode == 0
@@ -93,6 +96,7 @@ def test_invalid_arguments_exit_2_with_one_line(args: list[str], says: str, caps
     assert err.count("\n") == 1 and says in err
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_train_json_reports_the_contracted_fields() -> None:
     out = cli("train", "--arch", "encdec_ad", "--n-series", "32", "--epochs", "2",
               "--batch", "16", "--seq-len", "12", "--units", "8", "--json")
@@ -104,6 +108,7 @@ def test_train_json_reports_the_contracted_fields() -> None:
     assert "epoch 2/2" in out.stderr  # the progress bar goes to stderr, not stdout
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_train_trains_on_the_apps_data_with_the_apps_settings() -> None:
     """Same defaults as the web app: the CLI's run equals the app's run, loss for loss."""
     from dataclasses import replace
@@ -124,6 +129,7 @@ def test_train_trains_on_the_apps_data_with_the_apps_settings() -> None:
     assert result["val_mse"] == pytest.approx(done.val_mse, rel=1e-6)
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 @pytest.mark.parametrize("framework", ["pytorch", "keras"])
 def test_code_prints_source_that_compiles(framework: str) -> None:
     out = cli("code", "--arch", "hidden_n", "--framework", framework)
@@ -132,6 +138,7 @@ def test_code_prints_source_that_compiles(framework: str) -> None:
     assert "def build(" in out.stdout
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_train_saves_a_model_that_load_continues_from(tmp_path: Path) -> None:
     """--save writes the trained weights; --load starts from exactly them."""
     from lstmae_demo.weights import load
@@ -187,6 +194,7 @@ def test_train_refuses_a_pickle_as_weights(tmp_path: Path, capsys) -> None:
     assert "--load" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_train_on_a_csv_file_checks_its_columns(tmp_path: Path, capsys) -> None:
     csv = tmp_path / "two.csv"
     csv.write_text("a,b\n" + "".join(f"{i},{-i}\n" for i in range(12)))

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 CHECK = """
@@ -36,6 +38,7 @@ print("ok", frozen)
 """
 
 
+@pytest.mark.slow  # a fresh Python process importing torch and streamlit
 def test_warm_up_imports_dynamo_once_and_freezes_only_what_exists() -> None:
     out = subprocess.run([sys.executable, "-c", CHECK], cwd=REPO, capture_output=True,
                          text=True, timeout=180)
