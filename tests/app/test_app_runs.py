@@ -1,0 +1,143 @@
+"""Runs by link (issue #10): the URL's ?run= reattaches a reload or a second device to the same
+run and its trained model, ?watch=1 watches it read-only, identical runs are joined and say
+so, and pressing Train again with the same settings keeps the run.
+
+The runner is one per process, so each test trains with its own seed: no test joins another's
+run by accident. Every session of a test attaches to the same real run."""
+
+from __future__ import annotations
+
+import torch
+from apptest_helpers import TIMESTEPS, TRAIN, config_values, open_app, page_text
+from streamlit.testing.v1 import AppTest
+
+from lstmae_demo.jobs import shared_runner
+from lstmae_demo.ui.training import Run
+
+SHORT = {"epochs": "3", "n_series": "32", "seq_len": "16", "units": "8"}
+LONG = {"epochs": "300", "n_series": "64"}  # trains for a minute: still going while we look
+
+
+def run_of(at: AppTest) -> Run:
+    """The session's run (its attachment and settings)."""
+    return at.session_state["_training_run"]
+
+
+def train(params: dict[str, str]) -> AppTest:
+    """A session on the Train page that has pressed Train."""
+    at = open_app(params, TRAIN)
+    at.button(key="train_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def end(*sessions: AppTest) -> None:
+    """End the runs of these sessions for everyone, so they free their slots."""
+    for at in sessions:
+        shared_runner().stop(run_of(at).run_id)
+        assert run_of(at).job.wait(30)
+
+
+def test_a_second_session_opening_the_runs_link_reattaches_to_the_same_run_and_model() -> None:
+    first = train(SHORT | {"seed": "101", "noise": "0.05", "lr": "0.01"})
+    run_id = run_of(first).run_id
+    assert first.query_params["run"] == run_id
+    second = open_app({"run": run_id}, TRAIN)  # a reload or another device: no knobs in it
+    assert run_of(second).run_id == run_id
+    values = config_values(first)
+    assert config_values(second) == values  # the sidebar shows the run's own settings
+    assert second.query_params["run"] == run_id and second.query_params["units"] == "8"
+    assert run_of(second).job.snapshot().learners == 2
+    assert run_of(second).job.wait(120)
+    second.run()
+    assert any("Done" in s.value for s in second.success)
+    mine, theirs = run_of(first).job.state_dict(), run_of(second).job.state_dict()
+    assert mine.keys() == theirs.keys()
+    assert all(torch.equal(mine[k], theirs[k]) for k in mine)
+    assert [d.label for d in second.get("download_button")][1] == "Weights (state_dict)"
+    second.switch_page(TIMESTEPS).run()  # the Time steps page uses the run's trained model
+    assert not second.exception
+    assert second.radio(key="ts_model").value == "trained on the Train page"
+    assert "No trained model" not in page_text(second)
+
+
+def test_the_watch_link_shows_the_run_read_only_with_who_shares_it() -> None:
+    learner = train(LONG | {"seed": "102"})
+    run_id = run_of(learner).run_id
+    link = next(c.value for c in learner.code if "watch=1" in c.value)
+    assert link.endswith(f"/train?run={run_id}&watch=1")
+    watcher = open_app({"run": run_id, "watch": "1"}, TRAIN)
+    assert run_of(watcher).run_id == run_id and run_of(watcher).watching
+    keys = {b.key for b in watcher.button}
+    assert "stop_button" not in keys and "train_button" not in keys
+    assert "train_button" in {b.key for b in learner.button}
+    note = next(i.value for i in watcher.info if "watching someone's run" in i.value)
+    assert "1 learner and 1 watcher" in note
+    assert watcher.query_params["run"] == run_id and watcher.query_params["watch"] == "1"
+    run_of(watcher).job.stop()  # a watcher's stop ends only its watching
+    assert not run_of(learner).job.snapshot().done
+    end(learner)
+
+
+def test_an_unknown_run_id_in_the_link_is_said_as_text_beside_a_train_button() -> None:
+    forged = "![x](http://h/t.png)"
+    at = open_app({"run": forged}, TRAIN)
+    texts = [t.value for t in at.text]
+    assert any("not known here" in t and "![x]" in t for t in texts), texts
+    bodies = [str(e.value) for kind in ("markdown", "caption", "info", "warning", "error",
+                                        "success", "title") for e in at.get(kind)]
+    assert not any("http://h" in b for b in bodies), bodies
+    assert not at.button(key="train_button").disabled
+    assert "run" not in at.query_params
+    at.button(key="train_button").click().run()  # and training works from there
+    assert not at.exception
+    assert at.query_params["run"] == run_of(at).run_id
+    assert not any("not known here" in t.value for t in at.text)
+    end(at)
+
+
+def test_an_identical_run_is_joined_and_says_so() -> None:
+    first = train(LONG | {"seed": "103"})
+    second = train(LONG | {"seed": "103"})
+    assert run_of(second).run_id == run_of(first).run_id
+    assert run_of(second).joined and not run_of(first).joined
+    note = next(i.value for i in second.info if "Someone in your class" in i.value)
+    assert "you are watching it train (computed once for 2 learners)" in note
+    assert not any("Someone in your class" in i.value for i in first.info)
+    end(first)
+
+
+def test_a_finished_run_is_joined_with_its_result() -> None:
+    first = train(SHORT | {"seed": "104"})
+    assert run_of(first).job.wait(120)
+    second = train(SHORT | {"seed": "104"})
+    assert run_of(second).run_id == run_of(first).run_id
+    assert any("already trained exactly this run" in i.value for i in second.info)
+    assert any("Done" in s.value for s in second.success)
+
+
+def test_pressing_train_twice_with_the_same_settings_keeps_the_run() -> None:
+    at = train(LONG | {"seed": "105"})
+    before = run_of(at)
+    at.button(key="train_button").click().run()
+    assert not at.exception
+    after = run_of(at)
+    assert after.run_id == before.run_id and after.job is before.job
+    view = after.job.snapshot()
+    assert not view.done and view.learners == 1  # still training, one attachment
+    assert not after.joined
+    end(at)
+
+
+def test_changing_a_setting_lets_go_but_the_run_goes_on_for_the_others() -> None:
+    mine = train(LONG | {"seed": "106"})
+    other = open_app({"run": run_of(mine).run_id}, TRAIN)
+    mine.number_input(key="units").set_value(16).run()
+    assert not mine.exception
+    assert not run_of(mine).attached and "run" not in mine.query_params
+    assert any("settings changed" in i.value for i in mine.info)
+    view = run_of(other).job.snapshot()
+    assert not view.done and view.learners == 1  # the other learner still wants it
+    run_of(other).job.stop()  # the last learner lets go: the run ends
+    assert run_of(other).job.wait(30)
+    assert run_of(other).job.snapshot().finished.reason == "cancelled"
