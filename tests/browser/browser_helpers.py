@@ -129,12 +129,14 @@ CONTROLS_JS = """() => {
 
 # Counts the app's script runs, so a test knows a click's rerun has started and finished.
 RUN_COUNTER_JS = """() => {
-  if (window.__caRuns !== undefined) return;
-  window.__caRuns = 0;
-  const app = document.querySelector('[data-testid=stApp]');
-  new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') === 'running') window.__caRuns += 1;
-  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  if (window.__caRuns === undefined) {
+    window.__caRuns = 0;
+    const app = document.querySelector('[data-testid=stApp]');
+    new MutationObserver(() => {
+      if (app.getAttribute('data-test-script-state') === 'running') window.__caRuns += 1;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+  return window.__caRuns;
 }"""
 
 # Streamlit widgets whose click reruns the script.
@@ -237,8 +239,7 @@ def wait_for_page(page: Page, timeout_ms: int = APP_RUN_TIMEOUT_MS) -> None:
 
 def runs(page: Page) -> int:
     """How many script runs have started since the counter was installed."""
-    page.evaluate(RUN_COUNTER_JS)
-    return page.evaluate("() => window.__caRuns")
+    return page.evaluate(RUN_COUNTER_JS)
 
 
 def wait_for_rerun(page: Page, before: int, required: bool) -> bool:
@@ -327,6 +328,21 @@ def _trace(items: tuple, arch: str | None, batch: int):
 def traced(values: dict[str, Any], arch: str | None = None, batch: int | None = None):
     """The tracer's record of the sidebar's model (or of `arch` with the sidebar's knobs)."""
     return _trace(tuple(sorted(values.items())), arch, values["batch"] if batch is None else batch)
+
+
+def shape_text(shape) -> str:
+    """A shape as the pages print it: (32, 50, 1), None for an unknown batch."""
+    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + ")"
+
+
+def layer_line(values: dict[str, Any], name: str) -> str:
+    """The Architecture page's line for one layer, "name (in) → (out)", from the tracer."""
+    previous = None
+    for rec in traced(values).layers:
+        if rec.name == name:
+            return f"{rec.name} {shape_text(previous)} → {shape_text(rec.output_shape)}"
+        previous = rec.output_shape
+    raise ValueError(f"no layer {name!r} in {[r.name for r in traced(values).layers]}")
 
 
 def metrics(page: Page) -> list[tuple[str, str, str]]:
@@ -496,8 +512,8 @@ def click(page: Page, control: Control) -> None:
             container = element.locator(
                 "xpath=ancestor::*[@data-testid='stElementContainer'][1]")
             container.hover(timeout=CLICK_TIMEOUT_MS)
-        toolbar = element.locator("xpath=ancestor::*[@data-testid='stElementToolbar'][1]")
-        if toolbar.count():  # it fades in over the element
+        if control.widget == "stBaseButton-elementToolbar":  # it fades in over the element
+            toolbar = element.locator("xpath=ancestor::*[@data-testid='stElementToolbar'][1]")
             page.wait_for_function("(el) => getComputedStyle(el).opacity === '1'",
                                    arg=toolbar.element_handle(), timeout=CLICK_TIMEOUT_MS)
         element.click(timeout=CLICK_TIMEOUT_MS)

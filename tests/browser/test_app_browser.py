@@ -9,7 +9,10 @@ import re
 import time
 
 import pytest
+from browser_helpers import layer_line, state_problems, wait_for_page
 from playwright.sync_api import Page, expect
+
+from lstmae_demo.settings import defaults
 
 VIEWPORT = {"width": 1400, "height": 2400}  # tall: Streamlit scrolls inside the page
 
@@ -23,16 +26,17 @@ def page(new_context) -> Page:
 
 def open_page(page: Page, url: str, wait_for_app) -> None:
     page.goto(url)
-    wait_for_app(page)
+    wait_for_page(page)  # the app's run is over and every sidebar widget is drawn
 
 
 def plot_points(page: Page, y_title: str) -> list[int]:
-    """The number of points of each trace of the Plotly chart whose y-axis is `y_title`."""
+    """The number of points of each trace of the Plotly chart whose y-axis title starts with
+    `y_title` (the loss axis names its loss: "loss: MSE")."""
     return page.evaluate(
         """(title) => {
             for (const gd of document.querySelectorAll('.js-plotly-plot')) {
                 const t = gd.layout && gd.layout.yaxis && gd.layout.yaxis.title;
-                if (t && (t.text === title)) return gd.data.map(d => (d.y || []).length);
+                if (t && t.text && t.text.startsWith(title)) return gd.data.map(d => (d.y || []).length);
             }
             return null;
         }""",
@@ -53,15 +57,17 @@ def wait_until(predicate, timeout: float, interval: float = 0.25):
 def test_knob_change_updates_the_shapes(page: Page, app_url: str, wait_for_app,
                                         screenshot) -> None:
     open_page(page, f"{app_url}/architecture", wait_for_app)
-    expect(page.get_by_text("encoder LSTM (32, 50, 1) → (32, 32)")).to_be_visible()
+    base = defaults()
+    expect(page.get_by_text(layer_line(base, "encoder LSTM"))).to_be_visible()
     units = page.get_by_role("spinbutton", name="Units (U)")
     units.fill("48")
     units.press("Enter")
-    expect(page.get_by_text("encoder LSTM (32, 50, 1) → (32, 48)")).to_be_visible()
+    expect(page.get_by_text(layer_line(base | {"units": 48}, "encoder LSTM"))).to_be_visible()
     expect(page).to_have_url(re.compile(r"units=48"))
     page.get_by_role("combobox", name=re.compile("Architecture")).click()
     page.get_by_role("option", name=re.compile("^hidden_n")).click()
-    expect(page.get_by_text("encoder LSTM 2 (32, 50, 96) → (32, 48)")).to_be_visible()
+    wide = base | {"units": 48, "arch": "hidden_n"}
+    expect(page.get_by_text(layer_line(wide, "encoder LSTM 2"))).to_be_visible()
     wait_for_app(page)
     screenshot(page, "architecture-hidden_n-units48")
 
@@ -121,7 +127,11 @@ def test_a_shared_url_opens_the_same_state(new_context, page: Page, app_url: str
     open_page(fresh, shared, wait_for_app)
     expect(fresh.get_by_role("heading", level=1).first).to_contain_text("encdec_ad")
     expect(fresh.get_by_role("spinbutton", name="Units (U)")).to_have_value("20")
-    expect(fresh.get_by_text("decoder LSTM (1, 32, 20) → (32, 50, 20)")).to_be_visible()
+    wait_for_page(fresh)
+    shared_values = defaults() | {"arch": "encdec_ad", "units": 20}
+    expect(fresh.get_by_text(layer_line(shared_values, "decoder LSTM"))).to_be_visible()
+    _, problems = state_problems(fresh, shared_values)
+    assert not problems, problems
 
 
 def test_bad_url_values_fall_back_with_a_note(page: Page, app_url: str, wait_for_app,

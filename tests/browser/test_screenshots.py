@@ -27,11 +27,15 @@ SIZES = {"phone": {"width": 390, "height": 844}, "projector": {"width": 1280, "h
          "desktop": {"width": 1440, "height": 900}}
 SHORT_RUN = "epochs=3&n_series=16"
 MAX_HEIGHT = 20_000  # px: a page longer than this is cut (and that would show)
-SETTLE_S = 0.5  # charts redraw after the window grows; a picture is taken after this
+SETTLE_S = 0.25  # charts redraw after the window grows; a picture is taken after this
 
-CONTENT_HEIGHT_JS = """() => Math.max(...['html', 'body', '[data-testid=stApp]',
-  '[data-testid=stAppViewContainer]', '[data-testid=stMain]', '[data-testid=stSidebarContent]']
-  .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+# The main pane's content, and the sidebar's where it is on screen (a phone folds it away).
+CONTENT_HEIGHT_JS = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const side = document.querySelector('[data-testid=stSidebarContent]');
+  const sideShown = side && side.getBoundingClientRect().right > 1;
+  return Math.max(main ? main.scrollHeight : 0, sideShown ? side.scrollHeight : 0);
+}"""
 
 
 def whole_page(page: Page, size: str, name: str) -> None:
