@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from ..data import SineConfig, SineData, make_sine
@@ -25,6 +26,20 @@ MAX_FIGURES = 256
 def sine_data(cfg: SineConfig) -> SineData:
     """The sine data set for these settings (deterministic, so safe to share)."""
     return make_sine(cfg)
+
+
+class FrozenFigure(go.Figure):
+    """A figure whose to_dict() is computed once: st.plotly_chart calls it on every draw, and
+    for a figure holding numpy arrays it costs more than all the rest of a poll (typed-array
+    conversion). Every session drawing the figure shares the dict: nobody may change it."""
+
+    def __init__(self, figure: go.Figure):
+        super().__init__(figure)
+        self._frozen = super().to_dict()
+
+    def to_dict(self) -> dict:
+        """The figure as plain data, computed when it was frozen."""
+        return self._frozen
 
 
 class FigureCache:
@@ -52,8 +67,9 @@ class FigureCache:
             self._items.move_to_end(key)
             return True, item[1]
 
-    def get(self, key: Hashable, version: Hashable, build: Callable[[], Any]) -> Any:
-        """The figure of `key` at `version`, built by `build()` only if nobody has yet."""
+    def get(self, key: Hashable, version: Hashable, build: Callable[[], go.Figure]) -> go.Figure:
+        """The figure of `key` at `version`, built by `build()` (and frozen) only if nobody
+        has yet."""
         found, figure = self._lookup(key, version)
         if found:
             return figure
@@ -63,7 +79,7 @@ class FigureCache:
             found, figure = self._lookup(key, version)
             if found:
                 return figure
-            figure = build()
+            figure = FrozenFigure(build())
             with self._lock:
                 self.builds += 1
                 self._items[key] = (version, figure)

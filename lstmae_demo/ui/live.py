@@ -8,6 +8,7 @@ stops.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -30,13 +31,15 @@ from .training import Run, current_run, runner
 
 # Once a second: the first point comes with the Train click's own rerun (training.py waits
 # for the first epoch), so polling faster only costs the server and the learner's browser
-# (bench/RESULTS.md, section 4). Every poll redraws the whole panel (a fragment's elements
-# are replaced on each of its runs); what a poll that finds nothing new costs, measured with
-# a harness of AppTest sessions polling one finished 20-epoch run of the default model on
-# this 2-core machine: building the two figures took ~6 ms (losses) + ~28 ms (four
-# reconstructions) of CPU, everything else in the panel a few ms. So the figures are built once
-# per (run, epoch, figure) for the whole server (cache.FIGURES) and a poll that finds nothing
-# new reuses them.
+# (bench/RESULTS.md, section 4). Every poll redraws the whole panel (a fragment's elements are
+# replaced on each of its runs). Measured with AppTest sessions running this panel on one
+# finished 20-epoch run of the default model (2-core machine, load average 9-17 from other
+# work): building the figures each time cost 36-42 ms per session and poll (a loss figure
+# ~6 ms, the reconstructions ~28 ms, and st.plotly_chart's Figure.to_dict, which converts the
+# numpy arrays, most of the rest); 10 sessions polling once took 370-420 ms. With the figures
+# built and frozen once per (run, epoch, figure) for the whole server (cache.FIGURES), a poll
+# that finds nothing new costs 4.3-4.5 ms per session (AppTest's own empty rerun: ~2 ms), and
+# a new epoch drawn by 10 sessions 87 ms in all.
 POLL_SECONDS = 1.0
 # With more runs active than the server's two slots, everyone's polls compete with training
 # for one Python process: one extra second per RUNS_PER_EXTRA_SECOND runs, at most 3 s.
@@ -126,7 +129,9 @@ def _summary(run: Run, view: JobView) -> None:
     x, y, z = st.columns(3)
     x.download_button("Losses (CSV)", _losses_csv(view), "losses.csv", "text/csv",
                       key="dl_losses", width="stretch")
-    y.download_button("Weights (state_dict)", _weights(run), f"{run.spec.arch}.pt",
+    # The weights are serialised only when someone clicks (a callable): not on every rerun.
+    y.download_button("Weights (state_dict)", functools.partial(_weights, run),
+                      f"{run.spec.arch}.pt",
                       "application/octet-stream", key="dl_weights",
                       width="stretch", disabled=view.epoch == 0)
     z.download_button("Spec (JSON)", json.dumps(settings, indent=2, default=str),

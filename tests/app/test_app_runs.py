@@ -8,7 +8,7 @@ run by accident. Every session of a test attaches to the same real run."""
 from __future__ import annotations
 
 import torch
-from apptest_helpers import TIMESTEPS, TRAIN, config_values, open_app, page_text
+from apptest_helpers import TIMESTEPS, TRAIN, chart_specs, config_values, open_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.jobs import shared_runner
@@ -141,3 +141,21 @@ def test_changing_a_setting_lets_go_but_the_run_goes_on_for_the_others() -> None
     run_of(other).job.stop()  # the last learner lets go: the run ends
     assert run_of(other).job.wait(30)
     assert run_of(other).job.snapshot().finished.reason == "cancelled"
+
+
+def test_sessions_watching_one_run_build_its_figures_once() -> None:
+    """A poll that finds nothing new builds no figure, and N learners share one build."""
+    from lstmae_demo.ui.cache import FIGURES
+
+    first = train(SHORT | {"seed": "107"})
+    assert run_of(first).job.wait(120)
+    first.run()
+    builds = FIGURES.builds
+    first.run()  # a poll that finds nothing new
+    others = [open_app({"run": run_of(first).run_id}, TRAIN) for _ in range(3)]
+    assert FIGURES.builds == builds
+    assert all(chart_specs(at) == chart_specs(first) for at in others)
+    others[0].toggle(key="loss_log").set_value(False).run()  # another figure: built once
+    assert FIGURES.builds == builds + 1
+    others[1].toggle(key="loss_log").set_value(False).run()
+    assert FIGURES.builds == builds + 1
