@@ -1,0 +1,513 @@
+"""A class on one server: N learners in real browsers press Train at once.
+
+    python -m bench.load [--quick] [--sizes 10,20,30] [--out PATH]
+
+One Chromium, one context per learner (its own Streamlit session), on a fresh server per row
+(bench.devserver.app_server, loopback only). Every learner opens the Train page, waits until
+it has drawn its empty charts, then all press Train at the same moment (a click scheduled on
+each page's own clock). Per row:
+
+- seconds from the click to the learner's first loss point (median and worst) and to the
+  run's end (median and worst), read by each page itself every 50 ms;
+- an idle learner: one more context on the Architecture page changes Units while the class
+  trains; its rerun (Enter until Streamlit's script run has ended) as a ratio to the same
+  rerun on the same server before anyone pressed Train;
+- the server's resident memory (peak while training, and with the class gone) and threads;
+- errors: exception boxes on pages, tracebacks and ERROR lines in the server's log;
+- the 1-minute load average of the machine, which is shared with other work: a busy minute
+  slows every figure of its row.
+
+Two rows per size: one configuration shared by the whole class (identical runs are computed
+once) and all configurations distinct (a seed per learner). Their time to finish gives the
+speed-up from sharing. The app's defaults, except the epochs (EPOCHS: at 100 epochs, 30
+distinct runs take 30 x ~14 s / 2 slots of training alone, far beyond this benchmark's ten
+minutes). --quick: N = 3, tiny runs, to check that it works (the figures mean nothing).
+
+The helpers here (opening learners, pressing Train together, reading a learner's status, the
+server's memory, threads and log) are also what tests/load uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .devserver import CHROMIUM_ARGS, REPO, app_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGE_TIMEOUT_MS = 120_000  # a page of a class of 30 on 2 cores may take this long to open
+VIEWPORT = {"width": 1000, "height": 900}
+
+SIZES = (10, 20, 30)
+EPOCHS = 10  # per run; the app's other settings are its defaults
+QUICK_QUERY = "epochs=3&n_series=16&units=8"
+IDLE_RERUNS = 3  # knob changes of the idle learner per measurement
+AFTER_CLOSE_S = 2.0  # the server's memory is read this long after every context closed
+
+# Targets from issue 10, on this 2-core machine.
+FIRST_POINT_TARGET_S = 5.0  # every learner's first point, N = 30, one shared configuration
+IDLE_RATIO_TARGET = 3.0  # an idle learner's rerun during the load / on the idle server, N = 20
+
+# ---------------------------------------------------------------------------------------------
+# What a learner's page shows
+
+# One learner's page, read in one go: the run's status texts, the run id in the URL, the
+# join message, exception boxes, and the loss chart's number of points.
+READ_PAGE_JS = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const texts = main ? [...main.querySelectorAll(
+      '[data-testid=stProgress], [data-testid=stAlert], [data-testid=stCaptionContainer]')]
+      .map(e => e.innerText.trim()) : [];
+  let points = null;
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+    const t = gd.layout && gd.layout.yaxis && gd.layout.yaxis.title;
+    if (t && t.text && t.text.startsWith('loss')) {
+      points = Math.max(0, ...gd.data.map(d => (d.y || []).length));
+    }
+  }
+  const app = document.querySelector('[data-testid=stApp]');
+  return {texts, points, url: location.href,
+          exceptions: document.querySelectorAll('[data-testid=stException]').length,
+          script: app ? app.getAttribute('data-test-script-state') : null,
+          connection: app ? app.getAttribute('data-test-connection-state') : null};
+}"""
+
+# Ready to be used: connected, the script has run, and the Train page's two (empty) charts
+# are drawn (a learner presses Train on a page they can see).
+TRAIN_READY_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelectorAll('.js-plotly-plot').length >= 2
+    && [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Train');
+}"""
+PAGE_READY_JS = """() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  return !!app && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !!document.querySelector('[data-testid=stMain] h1');
+}"""
+
+# Press Train at epoch-milliseconds `at` (Date.now() is the machine's clock in every page),
+# and from then on note, on the page's own clock, when the loss chart first holds a point and
+# when the page first says the run is done.
+PRESS_AT_JS = """(at) => {
+  const train = [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Train');
+  window.__load = {clicked: null, first: null, done: null};
+  const points = () => {
+    for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+      const t = gd.layout && gd.layout.yaxis && gd.layout.yaxis.title;
+      if (t && t.text && t.text.startsWith('loss')) {
+        return Math.max(0, ...gd.data.map(d => (d.y || []).length));
+      }
+    }
+    return 0;
+  };
+  const done = () => [...document.querySelectorAll('[data-testid=stMain] [data-testid=stAlert]')]
+    .some(e => /^Done: \\d+ epochs/.test(e.innerText.trim()));
+  setTimeout(() => {
+    window.__load.clicked = Date.now();
+    train.click();
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (window.__load.first === null && points() > 0) window.__load.first = now;
+      if (window.__load.done === null && done()) {
+        window.__load.done = now;
+        clearInterval(timer);
+      }
+    }, 50);
+  }, Math.max(0, at - Date.now()));
+  return !!train;
+}"""
+
+# Streamlit's script state changes, on the page's own clock: a rerun is timed from the
+# learner's action until the script run that started after it has ended.
+OBSERVE_RUNS_JS = """() => {
+  if (window.__runs) return;
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__runs = [];
+  new MutationObserver(() => window.__runs.push(
+      [app.getAttribute('data-test-script-state'), performance.now()]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+RUN_ENDED_AFTER_JS = """(t0) => {
+  const runs = window.__runs || [];
+  const started = runs.findIndex(r => r[0] === 'running' && r[1] >= t0);
+  if (started < 0) return false;
+  const ended = runs.slice(started).find(r => r[0] === 'notRunning');
+  return ended ? ended[1] : false;
+}"""
+
+DONE = re.compile(r"^Done: (\d+) epochs in ([0-9.]+) s")
+TRAINING = re.compile(r"\bepoch (\d+) of (\d+)")
+QUEUED = re.compile(r"number (\d+) in (?:the queue|line)")
+JOINED = re.compile(r"computed once for (\d+) learners?")
+NOT_STARTED = "Press Train to start"
+
+
+@dataclass(frozen=True)
+class Status:
+    """What one learner's page says about its run at one moment."""
+
+    state: str  # "done", "training", "queued", "not started" or "unknown"
+    texts: tuple[str, ...]
+    run_id: str | None  # the URL's ?run=
+    joined_by: int | None  # "computed once for N learners" (None: no such message)
+    epochs: int | None  # done: epochs trained; training: epochs so far
+    total: int | None  # training: epochs of the run
+    position: int | None  # queued, or waiting for its next turn: its number in line
+    exceptions: int
+    points: int | None  # points of the loss chart's longest curve (None: no loss chart)
+
+    def describe(self) -> str:
+        """One line for an assertion message."""
+        return f"{self.state} run={self.run_id} texts={list(self.texts)}"
+
+
+def classify(texts: Sequence[str]) -> tuple[str, int | None, int | None, int | None]:
+    """(state, epochs, total, position) from a Train page's status texts."""
+    position = next((int(m.group(1)) for t in texts if (m := QUEUED.search(t))), None)
+    for text in texts:
+        if m := DONE.search(text):
+            return "done", int(m.group(1)), None, None
+    for text in texts:
+        if m := TRAINING.search(text):
+            return "training", int(m.group(1)), int(m.group(2)), position
+    if position is not None:
+        return "queued", None, None, position
+    if any(NOT_STARTED in t for t in texts):
+        return "not started", None, None, None
+    return "unknown", None, None, None
+
+
+def read_status(page) -> Status:
+    """What this learner's Train page says now."""
+    raw = page.evaluate(READ_PAGE_JS)
+    texts = tuple(raw["texts"])
+    state, epochs, total, position = classify(texts)
+    run = parse_qs(urlsplit(raw["url"]).query).get("run", [None])[0]
+    joined = next((int(m.group(1)) for t in texts if (m := JOINED.search(t))), None)
+    return Status(state, texts, run, joined, epochs, total, position, raw["exceptions"],
+                  raw["points"])
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, every: float = 0.25) -> object:
+    """Call `predicate` until it returns something truthy or `timeout` s pass; its last value."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(every)
+        value = predicate()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Learners
+
+
+@dataclass
+class Learner:
+    """One browser context (its own Streamlit session) with one page."""
+
+    context: object
+    page: object
+    url: str
+
+
+def open_learners(browser, urls: Iterable[str], ready_js: str = TRAIN_READY_JS) -> list[Learner]:
+    """A context per URL, all navigating at once; returns once every page is ready."""
+    learners = []
+    for url in urls:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        learners.append(Learner(context, page, url))
+    for learner in learners:
+        learner.page.wait_for_function(ready_js, timeout=PAGE_TIMEOUT_MS, polling=100)
+    return learners
+
+
+def press_train_together(learners: Sequence[Learner], lead_s: float = 1.0) -> float:
+    """Every learner presses Train at the same moment, `lead_s` from now (epoch seconds)."""
+    at_ms = (time.time() + lead_s + 0.05 * len(learners)) * 1000
+    for learner in learners:
+        if not learner.page.evaluate(PRESS_AT_JS, at_ms):
+            raise RuntimeError(f"no Train button on {learner.url}")
+    time.sleep(max(0.0, at_ms / 1000 - time.time()))
+    return at_ms / 1000
+
+
+def click_times(learner: Learner) -> dict[str, float | None]:
+    """Seconds from this learner's click to its first loss point and to 'Done' (None: not yet)."""
+    t = learner.page.evaluate("() => window.__load || null") or {}
+    clicked = t.get("clicked")
+
+    def since(key: str) -> float | None:
+        return None if clicked is None or t.get(key) is None else (t[key] - clicked) / 1000
+
+    return {"first": since("first"), "done": since("done")}
+
+
+def close_all(learners: Iterable[Learner]) -> None:
+    """Close every learner's context (their sessions end when the websockets close)."""
+    for learner in learners:
+        learner.context.close()
+
+
+def idle_rerun_seconds(page, repeats: int = IDLE_RERUNS, start_units: int = 40) -> list[float]:
+    """On an open Architecture page: seconds from pressing Enter on a new Units value until
+    the rerun it starts has ended, `repeats` times (alternating values)."""
+    page.evaluate(OBSERVE_RUNS_JS)
+    units = page.get_by_role("spinbutton", name="Units (U)")
+    out = []
+    for i in range(repeats):
+        units.fill(str(start_units + (i % 2) * 8))
+        t0 = page.evaluate("() => performance.now()")
+        units.press("Enter")
+        end = page.wait_for_function(RUN_ENDED_AFTER_JS, arg=t0, timeout=PAGE_TIMEOUT_MS,
+                                     polling=20)
+        out.append((float(end.json_value()) - t0) / 1000)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The server process
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory (VmRSS), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def thread_ids(pid: int) -> set[int]:
+    """The ids of the process's threads now."""
+    return {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()}
+
+
+def thread_count(pid: int) -> int:
+    """How many threads the process has now."""
+    return len(thread_ids(pid))
+
+
+PROBLEM = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b|Exception in ")
+
+
+def log_problems(log_path: Path) -> list[str]:
+    """Lines of the server's log that report an error or a traceback."""
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return [line for line in text.splitlines() if PROBLEM.search(line)]
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (it is shared: other work shows up here)."""
+    return os.getloadavg()[0]
+
+
+def launch_chromium(playwright):
+    """Debian's chromium as the browser tests launch it."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+
+@dataclass
+class Row:
+    """One class: N learners, shared or distinct configurations."""
+
+    n: int
+    shared: bool
+    first: list[float] = field(default_factory=list)
+    done: list[float] = field(default_factory=list)
+    missing: int = 0  # learners whose page never showed a first point or 'Done'
+    idle_before: list[float] = field(default_factory=list)
+    idle_during: list[float] = field(default_factory=list)
+    rss_start: float = 0.0  # the class's pages open, before Train
+    rss_peak: float = 0.0
+    rss_after: float = 0.0  # every context closed, runs freed
+    threads_peak: int = 0
+    errors: list[str] = field(default_factory=list)
+    load: float = 0.0
+    runs: int = 0  # distinct run ids the learners' URLs name
+
+
+def _query(i: int, shared: bool, quick: bool) -> str:
+    base = QUICK_QUERY if quick else f"epochs={EPOCHS}"
+    # Distinct: a seed per learner, none of them the shared row's (which would join its run).
+    return f"{base}&seed={0 if shared else 1 + i}"
+
+
+def _sample_until(probe: Callable[[], bool], server_pid: int, row: Row, timeout: float) -> None:
+    """Until `probe()` is true: sample the server's memory and threads every 0.25 s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row.rss_peak = max(row.rss_peak, rss_mb(server_pid))
+        row.threads_peak = max(row.threads_peak, thread_count(server_pid))
+        if probe():
+            return
+        time.sleep(0.25)
+
+
+def _class_row(row: Row, learners: Sequence[Learner], idle: Learner, pid: int,
+               repeats: int) -> None:
+    """Press Train together, time the idle learner meanwhile, wait for every run's end."""
+    row.idle_before = idle_rerun_seconds(idle.page, repeats)
+    row.rss_start = rss_mb(pid)
+    press_train_together(learners)
+    row.idle_during = idle_rerun_seconds(idle.page, repeats, start_units=56)
+
+    def all_done() -> bool:
+        return all(click_times(learner)["done"] is not None for learner in learners)
+
+    _sample_until(all_done, pid, row, timeout=600)
+    for learner in learners:
+        times = click_times(learner)
+        row.missing += times["first"] is None or times["done"] is None
+        row.first += [times["first"]] if times["first"] is not None else []
+        row.done += [times["done"]] if times["done"] is not None else []
+    statuses = [read_status(learner.page) for learner in learners]
+    row.runs = len({s.run_id for s in statuses if s.run_id})
+    row.errors = [f"{s.exceptions} exception box(es) on a page" for s in statuses
+                  if s.exceptions]
+    row.load = load_average()
+
+
+def measure(browser, n: int, quick: bool) -> list[Row]:
+    """Two rows on one fresh server: n learners share one configuration, then (the same
+    contexts, reloaded) n distinct ones; an idle learner on the Architecture page."""
+    shared, distinct = Row(n, True), Row(n, False)
+    log = REPO / "artifacts" / f"load-server-{n}.log"
+    log.parent.mkdir(exist_ok=True)
+    repeats = 1 if quick else IDLE_RERUNS
+    with app_server(log_path=log, timeout=120) as server:
+        pid = server.proc.pid
+        idle = open_learners(browser, [f"{server.url}/architecture"], PAGE_READY_JS)[0]
+        learners = open_learners(browser, [f"{server.url}/train?{_query(i, True, quick)}"
+                                           for i in range(n)])
+        _class_row(shared, learners, idle, pid, repeats)
+        for i, learner in enumerate(learners):
+            learner.url = f"{server.url}/train?{_query(i, False, quick)}"
+            learner.page.goto(learner.url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        for learner in learners:
+            learner.page.wait_for_function(TRAIN_READY_JS, timeout=PAGE_TIMEOUT_MS,
+                                           polling=100)
+        _class_row(distinct, learners, idle, pid, repeats)
+        close_all([*learners, idle])
+        time.sleep(AFTER_CLOSE_S)
+        distinct.rss_after = rss_mb(pid)
+        distinct.errors += log_problems(log)
+    return [shared, distinct]
+
+
+def _fmt(values: Sequence[float], worst: bool = False) -> str:
+    if not values:
+        return "-"
+    return f"{(max(values) if worst else statistics.median(values)):.1f}"
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    """The rows as a Markdown table, targets beside the figures."""
+    head = ("| N | configurations | first point s (median / worst) | done s (median / worst) "
+            "| idle rerun s (idle server -> during) | ratio | RSS MB (start / peak / after) "
+            "| runs | errors | load avg |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        before, during = statistics.median(r.idle_before), statistics.median(r.idle_during)
+        lines.append(
+            f"| {r.n} | {'one shared' if r.shared else 'all distinct'} "
+            f"| {_fmt(r.first)} / {_fmt(r.first, True)} | {_fmt(r.done)} / {_fmt(r.done, True)}"
+            f"{f' ({r.missing} missing)' if r.missing else ''} "
+            f"| {before:.2f} -> {during:.2f} | {during / before:.1f}x "
+            f"| {r.rss_start:.0f} / {r.rss_peak:.0f} / "
+            f"{f'{r.rss_after:.0f}' if r.rss_after else '-'} | {r.runs} "
+            f"| {len(r.errors)} | {r.load:.1f} |")
+    return lines
+
+
+def verdicts(rows: Sequence[Row]) -> list[str]:
+    """The issue's targets against the rows that measure them."""
+    out = []
+    for r in rows:
+        if r.n == max(x.n for x in rows) and r.shared:
+            worst = max(r.first, default=float("inf"))
+            ok = worst <= FIRST_POINT_TARGET_S and not r.missing
+            out.append(f"- every learner's first point within {FIRST_POINT_TARGET_S:g} s at "
+                       f"N = {r.n}, one shared configuration: worst {worst:.1f} s -> "
+                       f"{'met' if ok else 'NOT met'}")
+    sizes = sorted({r.n for r in rows})
+    middle = 20 if 20 in sizes else sizes[len(sizes) // 2]
+    for r in rows:
+        if r.n == middle:
+            ratio = statistics.median(r.idle_during) / statistics.median(r.idle_before)
+            out.append(f"- idle learner's rerun within {IDLE_RATIO_TARGET:g}x its idle time at "
+                       f"N = {r.n} ({'shared' if r.shared else 'distinct'}): {ratio:.1f}x -> "
+                       f"{'met' if ratio <= IDLE_RATIO_TARGET else 'NOT met'}")
+    errors = sum(len(r.errors) for r in rows)
+    out.append(f"- zero errors: {errors} -> {'met' if errors == 0 else 'NOT met'}")
+    for n in sorted({r.n for r in rows}):
+        pair = {r.shared: r for r in rows if r.n == n}
+        if len(pair) == 2 and pair[True].done and pair[False].done:
+            speedup = max(pair[False].done) / max(pair[True].done)
+            out.append(f"- sharing identical runs at N = {n}: the last learner done "
+                       f"{speedup:.1f}x sooner ({max(pair[True].done):.1f} s against "
+                       f"{max(pair[False].done):.1f} s)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every row, print the table and the verdicts."""
+    parser = argparse.ArgumentParser(prog="python -m bench.load",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="N = 3, tiny runs: a smoke run")
+    parser.add_argument("--sizes", default=None, help="comma-separated class sizes")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    args = parser.parse_args(argv)
+    sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
+             else [3] if args.quick else list(SIZES))
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    rows: list[Row] = []
+    started = time.perf_counter()
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            for n in sizes:
+                print(f"[load] N = {n} ...", file=sys.stderr, flush=True)
+                rows += measure(browser, n, args.quick)
+                print("\n".join(table(rows[-2:])[2:]), file=sys.stderr, flush=True)
+        finally:
+            browser.close()
+    lines = [f"Class load on one server, {os.cpu_count()} cores, "
+             f"{'--quick (figures mean nothing)' if args.quick else f'{EPOCHS} epochs per run'}"
+             f"; the machine is shared: its 1-minute load average is beside each row.", "",
+             *table(rows), "", *verdicts(rows), "",
+             "RSS after: 2 s after every context closed, the runs ended (the server keeps a "
+             "closed tab's session for Streamlit's disconnectedSessionTTL, 120 s). Errors: "
+             "exception boxes "
+             "on the row's pages; the server log's are counted on the distinct row (one "
+             "server per N). The browsers share the 2 cores with the server: a real class's "
+             "browsers run on their own machines.", "",
+             f"({time.perf_counter() - started:.0f} s)"]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
