@@ -512,10 +512,11 @@ def click(page: Page, control: Control) -> None:
             container = element.locator(
                 "xpath=ancestor::*[@data-testid='stElementContainer'][1]")
             container.hover(timeout=CLICK_TIMEOUT_MS)
-        if control.widget == "stBaseButton-elementToolbar":  # it fades in over the element
-            toolbar = element.locator("xpath=ancestor::*[@data-testid='stElementToolbar'][1]")
-            page.wait_for_function("(el) => getComputedStyle(el).opacity === '1'",
-                                   arg=toolbar.element_handle(), timeout=CLICK_TIMEOUT_MS)
+        toolbar = element.locator("xpath=ancestor::*[@data-testid='stElementToolbar'][1]")
+        if control.widget == "stBaseButton-elementToolbar" and toolbar.count():
+            page.wait_for_function(  # it fades in over the element
+                "(el) => getComputedStyle(el).opacity === '1'",
+                arg=toolbar.element_handle(timeout=CLICK_TIMEOUT_MS), timeout=CLICK_TIMEOUT_MS)
         element.click(timeout=CLICK_TIMEOUT_MS)
 
 

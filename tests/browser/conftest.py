@@ -30,6 +30,7 @@ from bench.devserver import CHROMIUM_ARGS, ServerError, app_server
 HERE = Path(__file__).resolve().parent
 
 DESKTOP = {"width": 1440, "height": 900}
+ACTION_TIMEOUT_MS = 30_000
 # What a learner copies code from: the page's code boxes have a copy button.
 PERMISSIONS = ["clipboard-read", "clipboard-write"]
 
@@ -82,6 +83,7 @@ def new_context(browser: Browser, request: pytest.FixtureRequest):
     def make(viewport: dict | None = None, origin: str | None = None
              ) -> tuple[BrowserContext, ConsoleWatch]:
         context = browser.new_context(viewport=viewport or DESKTOP, permissions=PERMISSIONS)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)  # a lost element fails, never hangs
         watch = watch_console(context, origin or request.getfixturevalue("app_url"))
         made.append((context, watch))
         return context, watch
