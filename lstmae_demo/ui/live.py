@@ -47,6 +47,7 @@ QUIET_RUNS = 2
 RUNS_PER_EXTRA_SECOND = 4
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
+PAGE_PATHS = ("home", "architecture", "train", "timesteps")  # app.py's url_path of each page
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 # A training loss this many times above the first epoch's has exploded, even if it is finite
 # and the run completed (a ReLU LSTM can reach 1e10 and end predicting the mean).
@@ -212,6 +213,9 @@ def _same_settings(a: AppConfig, b: AppConfig) -> bool:
 def watch_link(run: Run) -> str:
     """The "watch my run" link: the Train page showing this run read-only."""
     base = (st.context.url or "").rstrip("/")
+    page = base.rsplit("/", 1)[-1]
+    if "/" in base and page in PAGE_PATHS:  # the browser's URL names the page it is on
+        base = base.rsplit("/", 1)[0]
     return f"{base}/train?run={run.run_id}&watch=1"
 
 
@@ -224,10 +228,11 @@ def _sharing(view: JobView) -> str:
 
 def _whose(run: Run, view: JobView) -> None:
     """Whose run this is: watched, joined, or this learner's own (with its watch link)."""
+    # Who shares it is counted while it trains: a page closed after the end is not noticed.
+    shared = "" if view.done else f" (now shared by {_sharing(view)})"
     if run.watching:
-        st.info(f"You are watching someone's run (read-only): it is shared by "
-                f"{_sharing(view)}. Change any setting to leave it and train your own.",
-                icon=":material/visibility:")
+        st.info(f"You are watching someone's run, read-only{shared}. Change any setting to "
+                "leave it and train your own.", icon=":material/visibility:")
         return
     if not run.attached:
         st.caption("You let go of this run: its curves are kept as they were.")
@@ -238,7 +243,7 @@ def _whose(run: Run, view: JobView) -> None:
         st.info(f"Someone in your class {verb} (computed once for {view.learners} "
                 f"learner{'' if view.learners == 1 else 's'}).", icon=":material/group:")
     st.caption("Watch my run: this link shows the run live, read-only, to anyone you share it "
-               f"with (now {_sharing(view)}).")
+               f"with{shared}.")
     st.code(watch_link(run), language=None, wrap_lines=True)
 
 

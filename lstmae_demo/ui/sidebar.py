@@ -37,6 +37,9 @@ GROUPS = (("model", "Model", True), ("data", "Sine data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
 log = logging.getLogger(__name__)
+# A number input's state says double_value, and the browser sends an int_value for a whole
+# number: either is a number.
+NUMBERS = {"int_value", "double_value"}
 _GUARD_LOCK = threading.Lock()
 
 
@@ -56,7 +59,8 @@ def _well_formed(session: SessionState, state: Any) -> bool:
     metadata = session._new_widget_state.widget_metadata.get(state.id)
     if metadata is None:
         return True
-    if state.WhichOneof("value") not in (None, metadata.value_type):
+    sent = state.WhichOneof("value")
+    if sent not in (None, metadata.value_type) and {sent, metadata.value_type} != NUMBERS:
         return False
     try:
         metadata.deserializer(_widget_common.unpack_widget_state_value(state))
@@ -83,7 +87,8 @@ def guard_widget_states() -> None:
             if fresh_widget_states is not None:
                 bad = [w for w in fresh_widget_states.widgets if not _well_formed(self, w)]
                 if bad:
-                    log.warning("dropped %d malformed widget state(s) from a browser", len(bad))
+                    log.warning("dropped %d malformed widget state(s) from a browser: %s",
+                                len(bad), [w.WhichOneof("value") for w in bad])
                     names = [_widget_common.user_key_from_element_id(w.id) or "a widget"
                              for w in bad]
                     self[REFUSED_KEY] = [

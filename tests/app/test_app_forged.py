@@ -48,7 +48,7 @@ WRONG_KIND = [
     ("arch", put("int_value", 3)),  # a select box sends the option's text
     ("activation", put("int_value", 1)),  # a radio
     ("units", put("string_value", "x")),  # a number (the browser sends a double)
-    ("units", put("int_value", 0)),
+    ("units", put("bool_value", True)),
     ("noise", put("string_value", "0.1")),  # a slider
     ("lr", put("string_value", "9")),  # a select slider
     ("lr", put("double_array_value", [99])),  # an index past its options
@@ -71,6 +71,15 @@ def test_a_value_of_the_wrong_kind_is_refused_with_a_note(page_path: str, key: s
     at.run()  # the page goes on, and the note was said once
     assert not at.exception and not at.sidebar.text
     assert config_values(at) == before
+
+
+def test_a_whole_number_sent_as_an_int_is_taken_as_chromium_sends_it() -> None:
+    """Chromium sends an int_value for a whole-number input (AppTest a double_value)."""
+    at = open_app({"units": "16"}, ARCHITECTURE)
+    send(at, "units", put("int_value", 24))
+    assert not at.exception, [e.value for e in at.exception]
+    assert config_values(at)["units"] == 24 and at.query_params["units"] == "24"
+    assert not at.sidebar.text
 
 
 @pytest.mark.parametrize("key", ["arch", "activation", "units", "lr"])
