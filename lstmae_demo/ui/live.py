@@ -230,12 +230,12 @@ def _whose(run: Run, view: JobView) -> None:
     """Whose run this is: watched, joined, or this learner's own (with its watch link)."""
     # Who shares it is counted while it trains: a page closed after the end is not noticed.
     shared = "" if view.done else f" (now shared by {_sharing(view)})"
+    if not run.attached:
+        st.caption("You let go of this run: its curves are kept as they were.")
+        return
     if run.watching:
         st.info(f"You are watching someone's run, read-only{shared}. Change any setting to "
                 "leave it and train your own.", icon=":material/visibility:")
-        return
-    if not run.attached:
-        st.caption("You let go of this run: its curves are kept as they were.")
         return
     if run.joined:
         verb = ("already trained exactly this run; you see its result" if view.done else

@@ -28,7 +28,7 @@ for note in config.data_notes:
     st.info(note)
 too_big = training_budget(config, tr.params_torch)
 run = current_run()
-if run is None or not run.watching:  # a "watch my run" link is read-only: no Train, no Stop
+if run is None or not (run.watching and run.attached):  # watching: no Train, no Stop
     running = run is not None and run.attached and not run.job.snapshot().done
     left, right, _ = st.columns([1, 1, 4])
     left.button("Train", type="primary", disabled=too_big is not None, width="stretch",

@@ -159,3 +159,35 @@ def test_sessions_watching_one_run_build_its_figures_once() -> None:
     assert FIGURES.builds == builds + 1
     others[1].toggle(key="loss_log").set_value(False).run()
     assert FIGURES.builds == builds + 1
+
+
+def test_a_watcher_who_changes_a_setting_leaves_and_can_train() -> None:
+    learner = train(LONG | {"seed": "108"})
+    watcher = open_app({"run": run_of(learner).run_id, "watch": "1"}, TRAIN)
+    watcher.number_input(key="units").set_value(16).run()
+    assert not watcher.exception
+    assert not run_of(watcher).attached and "run" not in watcher.query_params
+    assert any("stopped watching" in i.value for i in watcher.info)
+    assert not any("watching someone's run" in i.value for i in watcher.info)
+    assert not watcher.button(key="train_button").disabled
+    view = run_of(learner).job.snapshot()
+    assert not view.done and view.watchers == 0 and view.learners == 1
+    end(learner)
+
+
+def test_polling_slows_down_only_when_many_runs_are_active(monkeypatch) -> None:
+    from lstmae_demo.ui import live
+
+    class Busy:
+        def __init__(self, running: int, waiting: int):
+            self.running, self.waiting = running, waiting
+
+        def counts(self) -> tuple[int, int]:
+            return self.running, self.waiting
+
+    seconds = {}
+    for active in (0, 1, 2, 3, 6, 10, 30):
+        monkeypatch.setattr(live, "runner", lambda a=active: Busy(min(a, 2), max(0, a - 2)))
+        seconds[active] = live.poll_seconds()
+    assert seconds[0] == seconds[1] == seconds[2] == live.POLL_SECONDS == 1.0
+    assert 1.0 < seconds[3] <= seconds[6] <= seconds[10] <= seconds[30] == live.MAX_POLL_SECONDS
