@@ -281,10 +281,12 @@ def _panel_body() -> None:
 
 
 def _polls(run: Run | None, view: JobView | None = None) -> bool:
-    """Whether the panel polls: this page follows a run that has not ended."""
-    if run is None or not run.attached:
+    """Whether the panel polls: this page follows a run that has not ended, or has let go of
+    one that is ending (nobody else wants it: Stop shows how it ended)."""
+    if run is None:
         return False
-    return not (view or run.job.snapshot()).done
+    view = view or run.job.snapshot()
+    return not view.done and (run.attached or view.learners == 0)
 
 
 def poll_seconds() -> float:

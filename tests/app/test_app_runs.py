@@ -191,3 +191,16 @@ def test_polling_slows_down_only_when_many_runs_are_active(monkeypatch) -> None:
         seconds[active] = live.poll_seconds()
     assert seconds[0] == seconds[1] == seconds[2] == live.POLL_SECONDS == 1.0
     assert 1.0 < seconds[3] <= seconds[6] <= seconds[10] <= seconds[30] == live.MAX_POLL_SECONDS
+
+
+def test_stop_ends_a_run_nobody_else_wants_and_keeps_its_curves() -> None:
+    at = train(LONG | {"seed": "109"})
+    run = run_of(at)
+    at.button(key="stop_button").click().run()
+    assert not at.exception
+    assert not run_of(at).attached and "run" not in at.query_params
+    assert run.job.wait(30)
+    at.run()
+    assert run.job.snapshot().finished.reason == "cancelled"
+    assert any(i.value.startswith("Stopped after") for i in at.info)
+    assert at.button(key="stop_button").disabled
