@@ -28,6 +28,7 @@ from browser_helpers import (
     surface_problems,
     wait_for_page,
     wait_for_rerun,
+    wait_for_streamlit,
 )
 from playwright.sync_api import Error, Page
 
@@ -92,7 +93,7 @@ class Clicker:
         before, url = runs(self.page), self.page.url.split("#")[0]
         reruns = self.reruns(control)
         try:
-            click(self.page, control)
+            self.click_once_more_if_moving(control, where)
         except Error as err:
             self.problems.append(f"could not click {key}: {str(err)[:1500]}")
             return
@@ -107,6 +108,19 @@ class Clicker:
             self.check(key)
         else:  # nothing ran and the URL is the same: the settings cannot have changed
             self.note(key, surface_problems(self.page))
+
+    def click_once_more_if_moving(self, control: Control, where: str) -> None:
+        """Click; if that fails, find the control again once the app is idle and retry once
+        (an expander still opening, a toolbar still fading in, a rerun redrawing the page)."""
+        try:
+            click(self.page, control)
+        except Error:
+            wait_for_streamlit(self.page)
+            again = next((c for c in controls(self.page) if c.key(where) == control.key(where)
+                          and c.visible and not c.disabled), None)
+            if again is None:
+                raise
+            click(self.page, again)
 
     def reruns(self, control: Control) -> bool:
         """Whether this click should rerun the app's script."""
