@@ -9,11 +9,12 @@ loopback, driven as a class uses the app (issue 10, "Proven by a load test"):
   identical ones are one run computed once (one run id in their URLs, "computed once for 5
   learners" on the pages that joined it), no page shows an exception and the server logs no
   traceback or error;
-- the same learners start long runs and close their tabs: the server's threads are back to
-  what they were before anyone pressed Train once the runner's reconnect grace is over, and
-  its memory is back near where it was with the class's pages open (LEFT_OVER_MB);
+- the same learners start long runs (queued or training) and close their tabs: every server
+  thread that started when they pressed Train (the runs' threads among them) has ended once
+  the runner's reconnect grace is over (FREED_S), and the server's memory is within
+  LEFT_OVER_MB of where it was with the class's pages open before anyone pressed Train;
 - a soak: 50 sessions open a page, wait until it has drawn, and close; the server's memory
-  after the last 40 is within SOAK_GROWTH_MB of where it was after the first 10.
+  grows by at most SOAK_MB_PER_SESSION per session (a slope fitted from 10 sessions on).
 
 Bounded in time: every wait has a deadline. Those deadlines are not performance targets (the
 benchmark, `python -m bench.load`, measures the times); the one deadline the app promises is
