@@ -414,7 +414,9 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
     return problems
 
 
-SURFACE_JS = """() => ({
+# What one look at the page tells: script runs so far, exception boxes, open dialogs.
+STATUS_JS = """() => ({
+  runs: window.__caRuns || 0,
   exceptions: [...document.querySelectorAll('[data-testid=stException]')]
     .map(e => e.textContent.slice(0, 300)),
   dialogs: [...document.querySelectorAll('[role=dialog]')].filter(d => d.checkVisibility())
@@ -422,9 +424,9 @@ SURFACE_JS = """() => ({
 })"""
 
 
-def surface_problems(page: Page) -> list[str]:
-    """An exception box or an open dialog on the page."""
-    found = page.evaluate(SURFACE_JS)
+def surface_problems(page: Page, status: dict | None = None) -> list[str]:
+    """An exception box or an open dialog on the page (from `status` if already looked)."""
+    found = status or page.evaluate(STATUS_JS)
     problems = []
     if found["exceptions"]:
         problems.append("exception on the page: " + " | ".join(found["exceptions"]))
@@ -497,11 +499,11 @@ def href_problem(href: str | None) -> str:
     return ""
 
 
-def click(page: Page, control: Control) -> None:
+def click(page: Page, control: Control, centre: bool = False) -> None:
     """Click (or, for a slider, nudge with the keyboard) one control as a learner would."""
     element = page.locator(f"[data-ca='{control.id}']")
-    # Centred, so that no sticky header or toolbar of a neighbour covers it.
-    element.evaluate("e => e.scrollIntoView({block: 'center', inline: 'center'})")
+    if centre:  # so that no sticky header or a neighbour's toolbar covers it
+        element.evaluate("e => e.scrollIntoView({block: 'center', inline: 'center'})")
     if control.kind == "slider":
         element.focus()
         element.press("ArrowLeft")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from browser_helpers import (
     RERUN_WIDGETS,
+    STATUS_JS,
     Control,
     click,
     close_overlays,
@@ -36,6 +37,8 @@ OPEN_ARCH = re.compile(r"^Open (\w+) layer by layer$")
 NO_RERUN_TOOLBARS = {"stBaseButton-elementToolbar", "stBaseButton-headerNoPadding",
                      "stBaseButton-header", "stTooltipHoverTarget", "stPlotlyChart",
                      "stHeaderActionElements"}
+TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
+          "timesteps": "Time steps"}
 OVERLAYS = {"Fullscreen", "Search", "Show/hide columns"}  # toolbar buttons that open a view
 MAX_CLICKS_PER_PAGE = 400  # far above any page's controls: a guard against a click loop
 
@@ -53,12 +56,13 @@ class Clicker:
     problems: list[str] = field(default_factory=list)
     done: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
+    runs_seen: int = 0  # script runs counted when the test last looked
 
     def open(self, url: str) -> None:
         """Open a URL in the tab and take its settings as the expected ones."""
         self.page.goto(url)
         wait_for_page(self.page)
-        runs(self.page)  # install the run counter
+        self.runs_seen = runs(self.page)  # installs the run counter
         shown, problems = state_problems(self.page, None)
         self.expected = shown
         self.note(f"open {url}", problems)
@@ -90,24 +94,31 @@ class Clicker:
         match = OPEN_ARCH.match(control.text)
         if match:
             self.expected = self.expected | {"arch": match.group(1)}
-        before, url = runs(self.page), self.page.url.split("#")[0]
+        before, url = self.runs_seen, self.page.url.split("#")[0]
         reruns = self.reruns(control)
         try:
             self.click_once_more_if_moving(control, where)
         except Error as err:
             self.problems.append(f"could not click {key}: {str(err)[:1500]}")
             return
-        reran = wait_for_rerun(self.page, before, required=reruns)
+        if reruns:
+            reran = wait_for_rerun(self.page, before, required=True)
+            status = None
+        else:  # one look: did anything run, is there an exception or a dialog
+            status = self.page.evaluate(STATUS_JS)
+            reran = status["runs"] > before and wait_for_rerun(self.page, before, False)
         if control.widget in NO_RERUN_TOOLBARS and control.text.split(" #")[0] in OVERLAYS:
             close_overlays(self.page)
         self.clicked.append(key)
         if match and page_name(self.page.url) != "architecture":
             self.problems.append(f"after {key}: on page {page_name(self.page.url)!r}, expected "
                                  "the Architecture page")
-        if reran or self.page.url.split("#")[0] != url:
+        if reran or status is None or self.page.url.split("#")[0] != url:
             self.check(key)
+            self.runs_seen = runs(self.page)
         else:  # nothing ran and the URL is the same: the settings cannot have changed
-            self.note(key, surface_problems(self.page))
+            self.note(key, surface_problems(self.page, status))
+            self.runs_seen = status["runs"]
 
     def click_once_more_if_moving(self, control: Control, where: str) -> None:
         """Click; if that fails, find the control again once the app is idle and retry once
@@ -120,7 +131,7 @@ class Clicker:
                           and c.visible and not c.disabled), None)
             if again is None:
                 raise
-            click(self.page, again)
+            click(self.page, again, centre=True)
 
     def reruns(self, control: Control) -> bool:
         """Whether this click should rerun the app's script."""
@@ -149,8 +160,8 @@ class Clicker:
                 return
             self.not_clicked.pop(todo[0].key(where), None)
             self.act(todo[0], where)
-            if self.where() != where:  # a click led to another page: come back
-                self.navigate(where.split(" ")[0])
+            if page_name(self.page.url) != where.split(" ")[0]:  # it led away: come back
+                self.navigate(TITLES[where.split(" ")[0]])
         self.problems.append(f"{where}: more than {MAX_CLICKS_PER_PAGE} clicks, a loop?")
 
     def navigate(self, title: str) -> None:
