@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
 from lstmae_demo.config import AppConfig
-from lstmae_demo.settings import ARCHS, KNOBS, parse_params
+from lstmae_demo.settings import ARCHS, KNOBS, Knob, parse_params
 from lstmae_demo.shapes.trace import trace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -269,7 +269,7 @@ def wait_for_rerun(page: Page, before: int, required: bool) -> bool:
 # Settings: the sidebar's and the URL's
 
 
-def knob_value(knob, raw: str | None) -> Any:
+def knob_value(knob: Knob, raw: str | None) -> Any:
     """A widget's displayed value as the knob's value (labels of choices mapped back)."""
     if raw is None:
         raise ValueError(f"{knob.name}: no option selected")
