@@ -12,7 +12,7 @@ from lstmae_demo.training import Epoch, Finished, train
 
 from .common import Section, fmt_x, median, verdict
 
-TARGET = 0.01  # validation MSE (the "good reconstruction")
+TARGET = 0.01  # validation MSE: a reconstruction that is good to the eye
 RECOGNISABLE = 0.05  # validation MSE: the four curves on the Train page clearly follow the inputs
 TARGET_SECONDS, RECOGNISABLE_SECONDS = 30.0, 5.0
 

@@ -32,11 +32,11 @@ def reference(quick: bool) -> tuple[Section, float]:
         bare_loop(model, x, 1, w["batch_size"], w["lr"])
         times.append(time.perf_counter() - start)
     ref = median(times)
-    sec.add(f"One epoch of the bare PyTorch loop (`bench/loops.py`) on the issue's workload "
+    sec.add(f"One epoch of the bare PyTorch loop (`bench/loops.py`) on the reference workload "
             f"({w['n_series']} sine series x {w['seq_len']} steps, `repeatvector`, "
             f"{w['units']} units, batch {w['batch_size']}, 1 thread): **{fmt_s(ref)}** "
             f"(median of {len(times)}, range {spread(times)} s). Absolute times below can be "
-            "divided by it to compare machines; the issue measured ~0.24 s with 2 threads.")
+            "divided by it to compare machines.")
     sec.data = {"epoch_seconds": times}
     return sec, ref
 

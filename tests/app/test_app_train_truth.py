@@ -36,7 +36,7 @@ def test_a_diverged_run_is_not_a_green_done() -> None:
 
 
 def test_a_finite_loss_that_exploded_is_not_a_green_done() -> None:
-    """The issue's run: ~1e10 on the way, then back to predicting the mean (0.32)."""
+    """A run that blew up: ~1e10 on the way, then back to predicting the mean (0.32)."""
     assert trouble(_finished_view((0.5, 3e4, 1e10, 0.9, 0.32))).startswith("The loss exploded")
     assert trouble(_finished_view((0.5, 0.2, 0.1))) is None
     assert "not a number" in trouble(_finished_view((0.5, math.nan)))
