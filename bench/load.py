@@ -49,6 +49,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .common import Section, verdict
 from .devserver import CHROMIUM_ARGS, REPO, app_server
+from .webapp import OBSERVE_RUNS, RUN_ENDED_AFTER
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGE_TIMEOUT_MS = 120_000  # a page of a class of 30 on 2 cores may take this long to open
@@ -137,24 +138,6 @@ PRESS_AT_JS = """(at) => {
     }, 50);
   }, Math.max(0, at - Date.now()));
   return !!train;
-}"""
-
-# Streamlit's script state changes, on the page's own clock: a rerun is timed from the
-# learner's action until the script run that started after it has ended.
-OBSERVE_RUNS_JS = """() => {
-  if (window.__runs) return;
-  const app = document.querySelector('[data-testid=stApp]');
-  window.__runs = [];
-  new MutationObserver(() => window.__runs.push(
-      [app.getAttribute('data-test-script-state'), performance.now()]))
-    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-RUN_ENDED_AFTER_JS = """(t0) => {
-  const runs = window.__runs || [];
-  const started = runs.findIndex(r => r[0] === 'running' && r[1] >= t0);
-  if (started < 0) return false;
-  const ended = runs.slice(started).find(r => r[0] === 'notRunning');
-  return ended ? ended[1] : false;
 }"""
 
 DONE = re.compile(r"^Done: (\d+) epochs in ([0-9.]+) s")
@@ -276,7 +259,7 @@ def close_all(learners: Iterable[Learner]) -> None:
 def idle_rerun_seconds(page, repeats: int = IDLE_RERUNS, start_units: int = 40) -> list[float]:
     """On an open Architecture page: seconds from pressing Enter on a new Units value until
     the rerun it starts has ended, `repeats` times (alternating values)."""
-    page.evaluate(OBSERVE_RUNS_JS)
+    page.evaluate(OBSERVE_RUNS)
     units = page.get_by_role("spinbutton", name="Units (U)")
     out = []
     for i in range(repeats):
@@ -284,7 +267,7 @@ def idle_rerun_seconds(page, repeats: int = IDLE_RERUNS, start_units: int = 40) 
         t0 = page.evaluate("() => performance.now()")
         units.press("Enter")
         try:
-            end = page.wait_for_function(RUN_ENDED_AFTER_JS, arg=t0, timeout=PAGE_TIMEOUT_MS,
+            end = page.wait_for_function(RUN_ENDED_AFTER, arg=t0, timeout=PAGE_TIMEOUT_MS,
                                          polling=20)
         except PlaywrightTimeout:  # a finding, not a crash: the table says "inf"
             out.append(math.inf)

@@ -28,8 +28,10 @@ HEALTH_TIMEOUT = 60.0
 PAGE_TIMEOUT_MS = 60_000
 
 # Records every change of Streamlit's script state with the page's own clock, so a rerun is
-# timed from the user's action to the end of the script run however fast it is.
+# timed from the user's action to the end of the script run however fast it is. Once per
+# document: RUN_ENDED_AFTER reads only the records after its t0, so older ones do no harm.
 OBSERVE_RUNS = """() => {
+  if (window.__runs) return;
   const app = document.querySelector("[data-testid='stApp']");
   window.__runs = [];
   new MutationObserver(() => window.__runs.push(

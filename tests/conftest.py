@@ -1,7 +1,13 @@
-"""Settings shared by every test: Keras on torch, one torch thread per test process."""
+"""Settings shared by every test: Keras on torch, one torch thread per test process, and the
+browser that tests/browser and tests/load launch."""
 
 import contextlib
 import os
+import shutil
+
+import pytest
+
+from bench.devserver import CHROMIUM_ARGS
 
 # Must happen before anything imports keras: its backend is chosen at import time.
 os.environ["KERAS_BACKEND"] = "torch"
@@ -17,3 +23,19 @@ def pytest_configure(config):
     # set_num_interop_threads may be called once only, before any inter-op work starts.
     with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launch Debian's chromium (Playwright's own browser download does not work here)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        message = "Debian's chromium is not on PATH (bash scripts/test installs it with apt)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }

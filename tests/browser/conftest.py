@@ -9,8 +9,6 @@ Fixtures:
 Every test under tests/browser/ gets the `browser` marker.
 """
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from browser_helpers import (
 )
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from bench.devserver import CHROMIUM_ARGS, ServerError, app_server
+from bench.devserver import ServerError, app_server
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,22 +54,6 @@ def app_url() -> Iterator[str]:
             yield server.url
     except ServerError as err:
         pytest.fail(str(err), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Launch Debian's chromium (Playwright's own browser download does not work here)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        message = "Debian's chromium is not on PATH (bash scripts/test installs it with apt)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return {
-        **browser_type_launch_args,
-        "executable_path": executable,
-        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
-    }
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ it out). The browser is pytest-playwright's, launched as tests/browser launches 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.devserver import CHROMIUM_ARGS, Server, ServerError, app_server
+from bench.devserver import Server, ServerError, app_server
 
 HERE = Path(__file__).resolve().parent
 SERVER_START_TIMEOUT_S = 60
@@ -34,22 +32,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.load)
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Launch Debian's chromium (Playwright's own browser download does not work here)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        message = "Debian's chromium is not on PATH (bash scripts/test installs it with apt)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return {
-        **browser_type_launch_args,
-        "executable_path": executable,
-        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
-    }
 
 
 @pytest.fixture
