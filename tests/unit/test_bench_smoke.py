@@ -18,7 +18,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+# browser: it starts a server and drives Chromium, so it runs in the suite's one-at-a-time
+# phase; beside another xdist worker on 2 cores its page waits timed out in CI.
 @pytest.mark.slow
+@pytest.mark.browser
 def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "KERAS_BACKEND": "torch"}
