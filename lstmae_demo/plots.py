@@ -281,7 +281,12 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
                                          showlegend=first,
                                          line=dict(color=VECTOR_COLOR, width=3, dash="dash")),
                               row=r + 1, col=c + 1)
-    fig.update_yaxes(range=[-1.15, 1.15])
+    # [-1.15, 1.15] holds every sine and min-max scaled value; z-scored series (a bundled
+    # one, an upload) can leave it: then the inputs' own range, with the same margin.
+    low = min(-1.0, float(originals.min())) if originals.size else -1.0
+    high = max(1.0, float(originals.max())) if originals.size else 1.0
+    margin = 0.075 * (high - low)
+    fig.update_yaxes(range=[low - margin, high + margin])
     fig.update_layout(height=90 + 220 * rows, margin=dict(l=10, r=10, t=80, b=10), font=FONT,
                       title=dict(text=title, y=0.99, yanchor="top", yref="container"),
                       plot_bgcolor="white",

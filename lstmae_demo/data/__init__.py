@@ -7,6 +7,7 @@ as float32 values in [-1, 1] so that a tanh-based LSTM can reproduce them.
 - `sine`: the generator (`SineConfig` -> `make_sine` -> `SineData`)
 - `csvfile`: a learner's own CSV file (`load_csv` -> `CsvSeries`)
 - `bundled`: real series shipped with the package (NAB's art_daily pair; `files/README.md`)
+- `upload`: an uploaded CSV file as a run's data (`read_upload` -> `CsvFile`; `CsvConfig`)
 - `sources`: a data set named by a frozen config (`load(config)`), as a training job holds it
 - `checks`: `DataError` and the checks all of them share
 
@@ -20,7 +21,17 @@ from .bundled import BUNDLED, BundledConfig, BundledData, make_bundled
 from .checks import MAX_VALUES, DataError
 from .csvfile import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, CsvSeries, load_csv
 from .sine import SineConfig, SineData, make_sine, validate_sine
-from .sources import SOURCES, DataConfig, Dataset, load, source_name
+from .sources import (
+    SOURCES,
+    UPLOADED,
+    DataConfig,
+    Dataset,
+    load,
+    settings_of,
+    source_name,
+    train_windows,
+)
+from .upload import UPLOAD_MAX_BYTES, CsvConfig, CsvData, CsvFile, read_upload
 
 __all__ = [
     "BUNDLED",
@@ -32,7 +43,12 @@ __all__ = [
     "MAX_ROWS",
     "MAX_VALUES",
     "SOURCES",
+    "CsvConfig",
+    "CsvData",
+    "CsvFile",
     "CsvSeries",
+    "UPLOAD_MAX_BYTES",
+    "UPLOADED",
     "DataConfig",
     "DataError",
     "Dataset",
@@ -41,6 +57,9 @@ __all__ = [
     "load",
     "load_csv",
     "make_sine",
+    "read_upload",
+    "settings_of",
     "source_name",
+    "train_windows",
     "validate_sine",
 ]

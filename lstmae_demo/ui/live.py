@@ -21,13 +21,15 @@ import torch
 
 from ..archs import get_arch
 from ..config import AppConfig
-from ..data import SineConfig
+from ..data import DataConfig, DataError, settings_of
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
-from .cache import FIGURES, sine_data
+from ..weights import SUFFIX
+from ..weights import save as save_weights
+from .cache import FIGURES, dataset
 from .sidebar import current
-from .training import Run, current_run, runner
+from .training import LOADED, Run, current_run, runner
 
 # Once a second: the first point comes with the Train click's own rerun (training.py waits
 # for the first epoch), so polling faster only costs the server and the learner's browser
@@ -98,10 +100,15 @@ def _losses_csv(view: JobView) -> bytes:
     return out.getvalue().encode()
 
 
-def _weights(run: Run) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(run.job.state_dict(), buffer)
-    return buffer.getvalue()
+def weights_file(run: Run, view: JobView) -> bytes:
+    """The run's model as one safetensors file: weights, spec, data and training settings
+    and losses (weights.save); reading it back runs no code."""
+    job = run.job.job
+    training = job.train.to_dict() | (
+        {"started_from": job.init.sha256} if job.init is not None else {})
+    losses = {"train": view.train_losses, "val": view.val_losses, "val_mse": view.val_mses}
+    return save_weights(run.job.model(), data=settings_of(job.data), training=training,
+                        losses=losses)
 
 
 def _summary(run: Run, view: JobView) -> None:
@@ -116,6 +123,10 @@ def _summary(run: Run, view: JobView) -> None:
         st.error(problem + (f" {f.message}" if f.message else ""))  # the trainer's own words
     elif f.reason == "cancelled":
         st.info(f"Stopped after {f.epochs} epoch(s); the curves so far are kept.")
+    elif f.reason == LOADED:
+        st.success(f"A model loaded from a file: trained elsewhere for {f.epochs} epoch(s) "
+                   "(its losses as the file records them); below, its reconstructions of the "
+                   "sidebar's validation series.")
     else:
         st.success(f"Done: {f.epochs} epochs in {f.seconds:.1f} s.")
     loss_name = get_arch(run.spec.arch).model.loss_name
@@ -131,10 +142,13 @@ def _summary(run: Run, view: JobView) -> None:
     x.download_button("Losses (CSV)", _losses_csv(view), "losses.csv", "text/csv",
                       key="dl_losses", width="stretch")
     # The weights are serialised only when someone clicks (a callable): not on every rerun.
-    y.download_button("Weights (state_dict)", functools.partial(_weights, run),
-                      f"{run.spec.arch}.pt",
+    y.download_button(f"Weights ({SUFFIX})", functools.partial(weights_file, run, view),
+                      f"{run.spec.arch}{SUFFIX}",
                       "application/octet-stream", key="dl_weights",
-                      width="stretch", disabled=view.epoch == 0)
+                      width="stretch", disabled=view.epoch == 0 and f.reason != LOADED,
+                      help="One file with the weights, the model's settings, the data and "
+                           "training settings and the losses; load it below (Load a saved "
+                           "model) or with `python -m lstmae_demo train --load FILE`.")
     z.download_button("Spec (JSON)", json.dumps(settings, indent=2, default=str),
                       "spec.json", "application/json", key="dl_spec",
                       width="stretch")
@@ -173,23 +187,32 @@ def _loss_chart(view: JobView | None, run_id: str, loss_name: str, total_epochs:
                        lambda: loss_figure(train, val, log_y, total_epochs, loss_name, mses))
 
 
-def _recon_chart(view: JobView | None, run_id: str, data: SineConfig) -> go.Figure:
-    """The validation series and their latest reconstructions, built once per snapshot."""
+def _recon_chart(view: JobView | None, run_id: str, data: DataConfig,
+                 run: Run | None = None) -> go.Figure:
+    """The validation series and their latest reconstructions, built once per snapshot (for a
+    model loaded from a file: its reconstructions of these series, computed here)."""
     recon = None if view is None or view.reconstructions is None else np.asarray(
         view.reconstructions)
+    loaded = (run is not None and view is not None and view.finished is not None
+              and view.finished.reason == LOADED)
     title = (f"Reconstructions after epoch {view.reconstructions_epoch}" if recon is not None
+             else "Reconstructions by the loaded model" if loaded
              else "Validation series (no reconstruction yet)")
 
     def build() -> go.Figure:
-        originals = sine_data(data).val[: 4 if recon is None else len(recon)]
-        return reconstruction_figure(originals, recon, title=title)
+        originals = dataset(data).val[: 4 if recon is None else len(recon)]
+        shown = recon
+        if loaded:
+            with torch.no_grad():
+                shown = run.job.model().reconstruct(torch.from_numpy(originals)).numpy()
+        return reconstruction_figure(originals, shown, title=title)
 
     return FIGURES.get(("recon", run_id, data), view.reconstructions_epoch if view else 0,
                        build)
 
 
 def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
-            data: SineConfig, run_id: str = "") -> None:
+            data: DataConfig, run_id: str = "", run: Run | None = None) -> None:
     """The loss curves and the four validation series with their reconstructions.
 
     Drawn before the first run too (empty curves, the series alone), so the browser has
@@ -201,7 +224,7 @@ def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
                     width="stretch", key="loss_chart")
     for note in reading_notes(config):
         st.caption(note)
-    st.plotly_chart(_recon_chart(view, run_id, data), width="stretch", key="recon_chart",
+    st.plotly_chart(_recon_chart(view, run_id, data, run), width="stretch", key="recon_chart",
                     config={"displayModeBar": False})
 
 
@@ -245,6 +268,10 @@ def _whose(run: Run, view: JobView) -> None:
     st.caption("Watch my run: this link shows the run live, read-only, to anyone you share it "
                f"with{shared}.")
     st.code(watch_link(run), language=None, wrap_lines=True)
+    if run.config.source == "csv":
+        st.caption("Your CSV file is part of this run, so this link shows it while the server "
+                   "keeps the run; the address bar's link carries only the settings, never the "
+                   "file: whoever opens it must upload the file too.")
 
 
 def _panel_body() -> None:
@@ -258,7 +285,11 @@ def _panel_body() -> None:
     if run is None:
         status.info("Press **Train** to start. The loss curves and the reconstructions of four "
                     "validation series appear here and update while the model learns.")
-        _charts(None, config, config.train.epochs, config.sine)
+        try:
+            data = config.data
+        except DataError:  # no file uploaded: the page above says so
+            return
+        _charts(None, config, config.train.epochs, data)
         return
     view = run.job.snapshot()
     with status:
@@ -269,7 +300,7 @@ def _panel_body() -> None:
             st.caption(f"These curves are from your last run (`{run.spec.arch}`, other "
                        "settings than the sidebar's now). Press Train to train the current "
                        "settings.")
-    _charts(view, run.config, view.total_epochs, run.job.job.data, run.run_id)
+    _charts(view, run.config, view.total_epochs, run.job.job.data, run.run_id, run)
     if view.done:
         _summary(run, view)
     polling = _polls(run, view)

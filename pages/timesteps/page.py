@@ -8,7 +8,7 @@ from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
 from lstmae_demo.shapes.probe import probe
 from lstmae_demo.shapes.timesteps import step_views
 from lstmae_demo.shapes.trace import trace
-from lstmae_demo.ui import views
+from lstmae_demo.ui import uploads, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import trained_model
 
@@ -19,15 +19,19 @@ st.title("Time steps")
 st.caption("Step through one validation series: what every layer computes at step t, and "
            "what the next layer actually receives.")
 
+uploads.weights_notes()
 views.data_or_stop(config)
 trained = trained_model(spec)
-options = ["untrained (random weights)", "trained on the Train page"]
+options = ["untrained (random weights)", "trained on the Train page (or loaded)"]
+if uploads.just_loaded() and trained is not None:
+    st.session_state["ts_model"] = options[1]
 choice = st.radio("Model", options, horizontal=True, key="ts_model",
                   index=1 if trained is not None else 0,
-                  help="Train this exact model on the Train page to compare.")
+                  help="Train this exact model on the Train page, or load a saved one below, "
+                       "to compare.")
 if choice == options[1] and trained is None:
-    st.info("No trained model for these settings yet: train one on the Train page. "
-            "Showing random weights.")
+    st.info("No trained model for these settings yet: train one on the Train page, or load "
+            "a saved one (below). Showing random weights.")
 model = trained if choice == options[1] and trained is not None else build_model(
     spec, seed=config.values["seed"])
 model.eval()
@@ -69,3 +73,5 @@ for view in step_views(tr, observed, t - 1):
                                width="stretch", key=f"ts_heat_{view.name}")
         elif view.values is not None:
             chart.write(f"value at step {t}: " + ", ".join(f"{v:.3g}" for v in view.values))
+
+uploads.weights_upload(config, offer_continue=False)
