@@ -57,14 +57,16 @@ def allowed() -> str:
             "row and text columns such as a timestamp are fine)")
 
 
-def read_upload(raw: bytes, name: str = "upload.csv") -> CsvFile:
-    """Check an uploaded file's bytes and read its columns; DataError says what is wrong."""
+def read_upload(raw: bytes, name: str = "upload.csv",
+                max_bytes: int = UPLOAD_MAX_BYTES) -> CsvFile:
+    """Check an uploaded file's bytes and read its columns; DataError says what is wrong.
+    (`max_bytes`: the command line reads files up to csvfile.MAX_BYTES.)"""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise DataError(f"an upload comes as bytes, got {type(raw).__name__}")
     raw = bytes(raw)
-    if len(raw) > UPLOAD_MAX_BYTES:
+    if len(raw) > max_bytes:
         raise DataError(f"the file is too large: {len(raw) / 2**10:,.0f} kB ({len(raw):,} "
-                        f"bytes); the limit for an upload is {UPLOAD_MAX_BYTES // 2**10} kB")
+                        f"bytes); the limit is {max_bytes // 2**10:,} kB")
     columns, values, skipped = read_table(raw)
     return CsvFile(name=_short(name), sha256=hashlib.sha256(raw).hexdigest(), raw=raw,
                    columns=columns, skipped=skipped, n_rows=len(values))
