@@ -12,13 +12,13 @@ the features (F): a file with three numeric columns gives (n, T, 3) windows. Tex
 timestamp, a label) are left out and named.
 
     file = read_upload(raw_bytes, "my_series.csv")    # DataError says what is wrong
+    file = accept_upload(raw_bytes, "my_series.csv", seq_len=50)  # ... and fits T = 50
     make_csv(CsvConfig(file, seq_len=50)) -> CsvData
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import numbers
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -50,11 +50,13 @@ class CsvFile:
         return len(self.raw)
 
 
-def allowed() -> str:
-    """What a CSV upload may be, in words."""
-    return (f"a UTF-8 text file of at most {UPLOAD_MAX_BYTES // 2**10} kB, {MAX_ROWS:,} rows "
-            f"and {MAX_COLUMNS} columns, with one or more columns of finite numbers (a header "
-            "row and text columns such as a timestamp are fine)")
+def allowed(seq_len: int | None = None) -> str:
+    """What a CSV upload may be, in words (with the fewest rows for windows of seq_len)."""
+    rows = (f"at least {min_rows(seq_len)} rows at T = {seq_len} and at most {MAX_ROWS:,}"
+            if seq_len else f"at most {MAX_ROWS:,} rows")
+    return (f"a UTF-8 text file of at most {UPLOAD_MAX_BYTES / 2**20:g} MB, {rows}, at most "
+            f"{MAX_COLUMNS} columns, with one or more columns of finite numbers that change (a "
+            "header row and text columns such as a timestamp are fine)")
 
 
 def read_upload(raw: bytes, name: str = "upload.csv",
@@ -65,11 +67,19 @@ def read_upload(raw: bytes, name: str = "upload.csv",
         raise DataError(f"an upload comes as bytes, got {type(raw).__name__}")
     raw = bytes(raw)
     if len(raw) > max_bytes:
-        raise DataError(f"the file is too large: {len(raw) / 2**10:,.0f} kB ({len(raw):,} "
-                        f"bytes); the limit is {max_bytes // 2**10:,} kB")
+        raise DataError(f"the file is too large: {len(raw):,} bytes; the limit is "
+                        f"{max_bytes:,} bytes ({max_bytes / 2**20:g} MB)")
     columns, values, skipped = read_table(raw)
     return CsvFile(name=_short(name), sha256=hashlib.sha256(raw).hexdigest(), raw=raw,
                    columns=columns, skipped=skipped, n_rows=len(values))
+
+
+def accept_upload(raw: bytes, name: str, seq_len: int, stride: int | None = None) -> CsvFile:
+    """An uploaded file, if it gives windows of seq_len rows to train and validate on: read,
+    checked and cut once (DataError says what is wrong and what is allowed)."""
+    file = read_upload(raw, name)
+    make_csv(CsvConfig(file, seq_len=seq_len, stride=stride))
+    return file
 
 
 def _short(name: str) -> str:
@@ -137,12 +147,12 @@ def _stride(cfg: CsvConfig) -> int:
 
 def min_rows(seq_len: int, val_share: float = DEFAULT_VAL_SHARE) -> int:
     """The fewest rows that give one training and one validation window of seq_len rows."""
-    rows = seq_len
+    rows = seq_len  # a search, not a formula: the split rounds (CsvConfig.split_rows)
     while True:
         cut = round(rows * (1 - val_share))
         if cut >= seq_len and rows - cut >= seq_len:
             return rows
-        rows = max(rows + 1, math.ceil(seq_len / min(val_share, 1 - val_share)))
+        rows += 1
 
 
 def validate_csv(cfg: CsvConfig) -> None:

@@ -14,10 +14,17 @@ import dataclasses
 import streamlit as st
 
 from ..config import AppConfig
-from ..data import UPLOAD_MAX_BYTES, CsvConfig, DataError, read_upload
-from ..data.upload import allowed
+from ..data import UPLOAD_MAX_BYTES, DataError
+from ..data.upload import accept_upload, allowed
 from ..settings import KNOB, MODEL_FIELDS
-from ..weights import SUFFIX, WeightsError, WeightsFile, build_loaded, read_file
+from ..weights import (
+    SUFFIX,
+    WeightsError,
+    WeightsFile,
+    build_loaded,
+    read_file,
+    spec_differences,
+)
 from .sidebar import choose, current
 from .training import adopt_loaded, current_run, job_spec, start_run
 
@@ -26,6 +33,7 @@ CSV_REFUSED_KEY = "_csv_refused"  # (file name, why) of the last CSV refused
 WEIGHTS_KEY = "_weights_uploader"
 WEIGHTS_REFUSED_KEY = "_weights_refused"  # (file name, why) of the last weights file refused
 LOADED_KEY = "_weights_loaded"  # the WeightsFile loaded last (to continue training it)
+LOADED_NOTE_KEY = "_weights_loaded_note"  # what loading it changed in the sidebar (text)
 JUST_LOADED_KEY = "_weights_just_loaded"  # set by a load, popped by a page that reacts to it
 CSV_UPLOAD_MB = max(1, UPLOAD_MAX_BYTES // 2**20)  # the browser's limit; the core checks too
 # The largest weights file the app writes (hidden_n at T = 200, F = 8, U = 256) is ~15.9 MB;
@@ -53,9 +61,8 @@ def _csv_chosen(key: str) -> None:
         return
     config = current()
     try:
-        file = read_upload(uploaded.getvalue(), uploaded.name)
-        CsvConfig(file, seq_len=config.values["seq_len"],
-                  stride=config.values["stride"]).validate()  # long enough for today's T
+        file = accept_upload(uploaded.getvalue(), uploaded.name,
+                             seq_len=config.values["seq_len"], stride=config.values["stride"])
     except DataError as err:
         st.session_state[CSV_REFUSED_KEY] = (uploaded.name, str(err))
         return
@@ -71,12 +78,12 @@ def csv_upload(box, config: AppConfig) -> None:
                       help="Columns of numbers are the features; rows are time steps. The "
                            "series is cut into windows of T rows every stride rows. Using a "
                            "file chooses 'your CSV file' above.")
-    if refused := st.session_state.get(CSV_REFUSED_KEY):
+    if refused := st.session_state.pop(CSV_REFUSED_KEY, None):
         name, why = refused
         with box.container(border=True):
             st.error("That file was not used; your settings are unchanged.")
             st.text(f"{name}: {why}")  # quotes the file: text, never Markdown
-            st.caption(f"Allowed: {allowed()}.")
+            st.caption(f"Allowed: {allowed(current().values['seq_len'])}.")
     if config.upload is not None:
         box.caption("In use when 'your CSV file' is chosen:")
         box.text(f"{config.upload.name} ({config.upload.n_rows:,} rows; "
@@ -130,6 +137,14 @@ def _weights_chosen(key: str) -> None:
         st.session_state[WEIGHTS_REFUSED_KEY] = (uploaded.name, str(err))
         return
     st.session_state.pop(WEIGHTS_REFUSED_KEY, None)
+    changed = [d.replace("current", "before") for d in spec_differences(loaded.spec,
+                                                                        config.spec)]
+    if values["data"] != config.values["data"]:
+        changed.append(f"data: sine waves of the file's shape (T = {loaded.spec.seq_len}, "
+                       f"F = {loaded.spec.n_features}), before {config.values['data']}")
+    st.session_state[LOADED_NOTE_KEY] = (
+        f"Loaded {uploaded.name}. The sidebar now shows the file's model"
+        + (": " + "; ".join(changed) + "." if changed else " (it was the sidebar's already)."))
     choose(**values)
     adopt_loaded(current(), job, build_loaded(loaded), losses, uploaded.name)
     st.session_state[LOADED_KEY] = file
@@ -142,8 +157,12 @@ def just_loaded() -> bool:
 
 
 def weights_notes() -> None:
-    """A refused weights file's message, at the top of the page that offered the upload."""
-    if refused := st.session_state.get(WEIGHTS_REFUSED_KEY):
+    """What the last weights upload did (once) or why it was refused, at the top of the page
+    that offered it."""
+    if note := st.session_state.pop(LOADED_NOTE_KEY, None):
+        st.info("A saved model was loaded.")
+        st.text(note)  # quotes the file's name: text, never Markdown
+    if refused := st.session_state.pop(WEIGHTS_REFUSED_KEY, None):
         name, why = refused
         with st.container(border=True):
             st.error("That model was not loaded; the current model and settings are kept.")
