@@ -16,7 +16,7 @@ import streamlit as st
 from ..config import AppConfig
 from ..data import UPLOAD_MAX_BYTES, DataError
 from ..data.upload import accept_upload, allowed
-from ..settings import KNOB, MODEL_FIELDS
+from ..settings import MODEL_FIELDS
 from ..weights import (
     SUFFIX,
     WeightsError,
@@ -94,20 +94,6 @@ def csv_upload(box, config: AppConfig) -> None:
 # --- a saved model ----------------------------------------------------------------------------
 
 
-def _model_values(config: AppConfig, loaded_spec) -> dict:
-    """The sidebar's knobs set to the file's model; ValueError if a value is past a limit."""
-    values = {}
-    for name in MODEL_FIELDS:
-        value = getattr(loaded_spec, name)
-        try:
-            values[name] = KNOB[name].parse(value)
-        except ValueError as err:
-            raise WeightsError(f"the file's model is beyond this server's limits ({err}); "
-                               "it can be loaded with the command line "
-                               "(python -m lstmae_demo train --load FILE)") from None
-    return values
-
-
 def _weights_chosen(key: str) -> None:
     """The weights uploader's callback: load the model as this page's run, or say why not."""
     uploaded = st.session_state.get(key)
@@ -118,7 +104,8 @@ def _weights_chosen(key: str) -> None:
         file, loaded = read_file(uploaded.getvalue(), uploaded.name,
                                  max_bytes=WEIGHTS_UPLOAD_MB * 2**20)
         config = current()
-        values = config.values | _model_values(config, loaded.spec)
+        # ModelSpec.from_dict held the file's model to the knobs' limits (the server's).
+        values = config.values | {name: getattr(loaded.spec, name) for name in MODEL_FIELDS}
         candidate = dataclasses.replace(config, values=values)
         try:
             data = candidate.data

@@ -54,10 +54,10 @@ def test_a_second_session_opening_the_runs_link_reattaches_to_the_same_run_and_m
     mine, theirs = run_of(first).job.state_dict(), run_of(second).job.state_dict()
     assert mine.keys() == theirs.keys()
     assert all(torch.equal(mine[k], theirs[k]) for k in mine)
-    assert [d.label for d in second.get("download_button")][1] == "Weights (state_dict)"
+    assert [d.label for d in second.get("download_button")][1] == "Weights (.safetensors)"
     second.switch_page(TIMESTEPS).run()  # the Time steps page uses the run's trained model
     assert not second.exception
-    assert second.radio(key="ts_model").value == "trained on the Train page"
+    assert second.radio(key="ts_model").value == "trained on the Train page (or loaded)"
     assert "No trained model" not in page_text(second)
 
 

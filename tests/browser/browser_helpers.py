@@ -395,8 +395,11 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
         text = page.locator("[data-testid=stMain]").text_content() or ""
         if values["arch"] not in (title or ""):
             problems.append(f"Train page's title {title!r} is not about {values['arch']}")
-        for part in (f"{tr.params_torch:,} parameters", f"{values['n_series']} sine series",
-                     f"{values['epochs']} epochs"):
+        config = AppConfig(values)
+        series = (f"{values['n_series']} sine series" if config.source == "sine" else
+                  f"{config.train_windows()} windows" if config.source != "csv" else
+                  "windows")  # an upload's windows: the browser test knows its file
+        for part in (f"{tr.params_torch:,} parameters", series, f"{values['epochs']} epochs"):
             if part not in text:
                 problems.append(f"Train page does not say {part!r} (the sidebar's settings)")
     elif name == "timesteps":

@@ -90,7 +90,7 @@ def test_a_short_run_grows_curves_and_draws_reconstructions(page: Page, app_url:
     screenshot(page, "train-running")
     expect(page.get_by_text(re.compile(r"Done: 12 epochs"))).to_be_visible(timeout=60_000)
     assert plot_points(page, "loss") == [12, 12]
-    expect(page.get_by_role("button", name="Weights (state_dict)")).to_be_enabled()
+    expect(page.get_by_role("button", name="Weights (.safetensors)")).to_be_enabled()
     screenshot(page, "train-done")
 
 
