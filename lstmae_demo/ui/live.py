@@ -135,8 +135,12 @@ def _summary(run: Run, view: JobView) -> None:
     b.metric("final validation MSE", f"{f.val_mse:.4g}",
              help="mean squared error of the reconstruction, in the data's units: the same "
                   "measure for every architecture")
-    c.metric("time", f"{f.seconds:.1f} s")
-    d.metric("parameters", f"{view.started.params_torch:,}" if view.started else "—")
+    loaded = f.reason == LOADED  # trained elsewhere: no time of ours, no Started event
+    c.metric("time", "—" if loaded else f"{f.seconds:.1f} s",
+             help="trained elsewhere: the file does not record how long" if loaded else None)
+    params = (view.started.params_torch if view.started else
+              trace(run.spec, 1).params_torch if loaded else None)
+    d.metric("parameters", "—" if params is None else f"{params:,}")
     settings = {"spec": run.spec.to_dict(), "settings": dict(run.values)}
     x, y, z = st.columns(3)
     x.download_button("Losses (CSV)", _losses_csv(view), "losses.csv", "text/csv",
@@ -213,7 +217,8 @@ def _recon_chart(view: JobView | None, run_id: str, data: DataConfig,
 
 def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
             data: DataConfig, run_id: str = "", run: Run | None = None) -> None:
-    """The loss curves and the four validation series with their reconstructions.
+    """The loss curves and the first validation series (four at most) with their
+    reconstructions.
 
     Drawn before the first run too (empty curves, the series alone), so the browser has
     loaded its charting code before Train is pressed and the first point shows at once.
@@ -283,12 +288,15 @@ def _panel_body() -> None:
     run = current_run()
     config = current()
     if run is None:
-        status.info("Press **Train** to start. The loss curves and the reconstructions of four "
-                    "validation series appear here and update while the model learns.")
         try:
             data = config.data
         except DataError:  # no file uploaded: the page above says so
             return
+        shown = min(config.train.n_show, len(dataset(data).val))
+        what = {1: "one validation series", 4: "four validation series"}.get(
+            shown, f"{shown} validation series")
+        status.info(f"Press **Train** to start. The loss curves and the reconstructions of "
+                    f"{what} appear here and update while the model learns.")
         _charts(None, config, config.train.epochs, data)
         return
     view = run.job.snapshot()
