@@ -149,10 +149,7 @@ def _summary(run: Run, view: JobView) -> None:
     y.download_button(f"Weights ({SUFFIX})", functools.partial(weights_file, run, view),
                       f"{run.spec.arch}{SUFFIX}",
                       "application/octet-stream", key="dl_weights",
-                      width="stretch", disabled=view.epoch == 0 and f.reason != LOADED,
-                      help="One file with the weights, the model's settings, the data and "
-                           "training settings and the losses; load it below (Load a saved "
-                           "model) or with `python -m lstmae_demo train --load FILE`.")
+                      width="stretch", disabled=view.epoch == 0 and f.reason != LOADED)
     z.download_button("Spec (JSON)", json.dumps(settings, indent=2, default=str),
                       "spec.json", "application/json", key="dl_spec",
                       width="stretch")
