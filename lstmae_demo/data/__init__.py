@@ -1,11 +1,12 @@
-"""Data for the LSTM autoencoder: seeded sine waves and a learner's own CSV series.
+"""Data for the LSTM autoencoder: seeded sine waves, bundled real series, a learner's CSV.
 
 Every array handed to a model has the shape (N, T, F):
-N series (or windows), T time steps each, F features (channels) per step,
-as float32 values in [-1, 1] so that a tanh-based LSTM can reproduce them.
+N series (or windows), T time steps each, F features (channels) per step, as float32. Sines
+(and load_csv's min-max scaled windows) lie in [-1, 1]; a bundled or uploaded series is
+z-scored with its training rows' mean and standard deviation, so it may leave that range.
 
 - `sine`: the generator (`SineConfig` -> `make_sine` -> `SineData`)
-- `csvfile`: a learner's own CSV file (`load_csv` -> `CsvSeries`)
+- `csvfile`: parsing a CSV file (`read_table`; `load_csv` -> `CsvSeries`, min-max scaled)
 - `bundled`: real series shipped with the package (NAB's art_daily pair; `files/README.md`)
 - `upload`: an uploaded CSV file as a run's data (`read_upload` -> `CsvFile`; `CsvConfig`)
 - `sources`: a data set named by a frozen config (`load(config)`), as a training job holds it

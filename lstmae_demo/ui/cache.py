@@ -29,7 +29,8 @@ def sine_data(cfg: SineConfig) -> SineData:
     return make_sine(cfg)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+# An uploaded file's windows may hold up to data.MAX_VALUES floats (40 MB): a few at most.
+@st.cache_data(show_spinner=False, max_entries=8)
 def dataset(cfg: DataConfig) -> Dataset:
     """The data set a data config describes (deterministic, so safe to share)."""
     return load(cfg)

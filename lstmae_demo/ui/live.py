@@ -21,7 +21,7 @@ import torch
 
 from ..archs import get_arch
 from ..config import AppConfig
-from ..data import DataConfig, DataError, settings_of
+from ..data import CsvConfig, DataConfig, DataError, settings_of
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
@@ -208,7 +208,10 @@ def _recon_chart(view: JobView | None, run_id: str, data: DataConfig,
                 shown = run.job.model().reconstruct(torch.from_numpy(originals)).numpy()
         return reconstruction_figure(originals, shown, title=title)
 
-    return FIGURES.get(("recon", run_id, data), view.reconstructions_epoch if view else 0,
+    # An uploaded file's config holds its bytes: the figure cache keys on its hash instead.
+    key = data if not isinstance(data, CsvConfig) else (
+        "csv", data.file.sha256, data.seq_len, data.stride, data.val_share)
+    return FIGURES.get(("recon", run_id, key), view.reconstructions_epoch if view else 0,
                        build)
 
 
