@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from lstmae_demo.ui import pageurl
 from lstmae_demo.ui.sidebar import current, guard_widget_states, sidebar
 from lstmae_demo.ui.training import follow_link, stop_if_changed
 from lstmae_demo.ui.warmup import warm_up_process
@@ -32,6 +33,7 @@ pages = [
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page
 page = st.navigation(pages)
+pageurl.capture()  # a page's own URL values, before the sidebar rewrites the query
 follow_link()  # ?run=<id>: attach to that run and take its settings, before the sidebar draws
 stop_if_changed(current())  # before the sidebar writes the URL: a run let go leaves the URL
 sidebar()
