@@ -460,6 +460,14 @@ class LocalRunner:
         """(runs holding a slot, runs waiting for one) right now."""
         return self.queue.counts()
 
+    def following(self) -> int:
+        """How many pages (learners and watchers) follow a run that has not ended: each polls
+        for news while it does. Read without the runs' locks: an estimate."""
+        with self._lock:
+            runs = list(self._runs.values())
+        return sum(len(run.attachments) for run in runs
+                   if not run.ended and run.finished is None and run.error is None)
+
     def kept(self) -> int:
         """How many runs the registry keeps now (queued, running and finished)."""
         with self._lock:

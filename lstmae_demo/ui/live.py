@@ -43,10 +43,16 @@ from .training import LOADED, Run, current_run, runner
 # that finds nothing new costs 4.3-4.5 ms per session (AppTest's own empty rerun: ~2 ms), and
 # a new epoch drawn by 10 sessions 87 ms in all.
 POLL_SECONDS = 1.0
-# With more runs active than the server's two slots, everyone's polls compete with training
-# for one Python process: one extra second per RUNS_PER_EXTRA_SECOND runs, at most 3 s.
+# Slower when busy, at most MAX_POLL_SECONDS: every poll of every page costs the server and
+# that page's browser, whether the class trains many runs or follows one (one shared run
+# watched by 20 learners slowed an idle learner's rerun 13x; bench/RESULTS.md, section 7).
+# With more runs active than the server's two slots, polls also compete with training for
+# one Python process: one extra second per RUNS_PER_EXTRA_SECOND runs beyond QUIET_RUNS, or
+# per PAGES_PER_EXTRA_SECOND pages following a run beyond QUIET_PAGES, whichever is more.
 QUIET_RUNS = 2
 RUNS_PER_EXTRA_SECOND = 4
+QUIET_PAGES = 5
+PAGES_PER_EXTRA_SECOND = 5
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
 PAGE_PATHS = ("home", "architecture", "train", "timesteps")  # app.py's url_path of each page
@@ -329,11 +335,12 @@ def _polls(run: Run | None, view: JobView | None = None) -> bool:
 
 
 def poll_seconds() -> float:
-    """Seconds between polls: once a second on a quiet server, slower with many runs active."""
+    """Seconds between polls: once a second on a quiet server, slower with many runs active
+    or many pages following runs."""
     running, waiting = runner().counts()
-    active = running + waiting
-    return POLL_SECONDS if active <= QUIET_RUNS else min(
-        MAX_POLL_SECONDS, POLL_SECONDS + (active - QUIET_RUNS) / RUNS_PER_EXTRA_SECOND)
+    extra = max(0.0, (running + waiting - QUIET_RUNS) / RUNS_PER_EXTRA_SECOND,
+                (runner().following() - QUIET_PAGES) / PAGES_PER_EXTRA_SECOND)
+    return min(MAX_POLL_SECONDS, POLL_SECONDS + extra)
 
 
 def _interval_changed() -> bool:
