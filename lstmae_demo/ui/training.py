@@ -22,7 +22,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..archs import Autoencoder
 from ..config import AppConfig
-from ..data import SineConfig
+from ..data import DataConfig, SineConfig
 from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, RunNotFound, shared_runner
 from ..settings import KNOB, KNOBS, MODEL_FIELDS
 from ..spec import ModelSpec
@@ -71,9 +71,11 @@ def _frozen(config: AppConfig) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((k, v) for k, v in config.values.items() if k != "batch"))
 
 
-def job_spec(config: AppConfig) -> JobSpec:
-    """The run these settings describe: model, sine data and training settings."""
-    return JobSpec(model=config.spec, data=config.sine, train=config.train)
+def job_spec(config: AppConfig, data: DataConfig | None = None) -> JobSpec:
+    """The run these settings describe: model, data (the sine data unless `data` names
+    another source, e.g. a bundled set for the Anomalies page) and training settings."""
+    return JobSpec(model=config.spec, data=config.sine if data is None else data,
+                   train=config.train)
 
 
 def current_run() -> Run | None:
@@ -87,17 +89,22 @@ def _keep(run: Run) -> Run:
     params = {"run": run.run_id} | ({"watch": "1"} if run.watching else {})
     st.session_state[RUN_PARAMS_KEY] = params
     st.session_state[TRIED_KEY] = (run.run_id, run.watching)
+    # Now, not only when the sidebar rewrites the URL: from a Train button's callback,
+    # follow_link must not find the previous run's id in this very script run and go back to it.
+    st.query_params.update(params)
+    if not run.watching:
+        st.query_params.pop("watch", None)
     return run
 
 
-def start_run(config: AppConfig) -> Run:
+def start_run(config: AppConfig, data: DataConfig | None = None) -> Run:
     """Queue a run with these settings, or join the identical one (a Train button's callback).
 
     Submits first: pressing Train again with the same settings finds the same run and keeps it
     going; only a run with another id is let go of (it goes on if other learners want it).
     """
     old = current_run()
-    handle = runner().submit(job_spec(config), alive=_session_alive())
+    handle = runner().submit(job_spec(config, data), alive=_session_alive())
     st.session_state.pop(STOPPED_NOTE_KEY, None)
     st.session_state.pop(RUN_NOTE_KEY, None)
     if old is not None and old.run_id == handle.run_id and old.attached and not old.watching:
@@ -214,11 +221,11 @@ def follow_link() -> None:
     _keep(Run(job=handle, values=_frozen(config), spec=handle.job.model, config=config))
 
 
-def trained_model(spec: ModelSpec) -> Autoencoder | None:
+def trained_model(spec: ModelSpec, data: DataConfig | None = None) -> Autoencoder | None:
     """The model of this session's finished run (started, joined or reattached by its link),
-    if it was trained with exactly `spec`."""
+    if it was trained with exactly `spec` (and, when given, on exactly `data`)."""
     run = current_run()
-    if run is None or run.spec != spec:
+    if run is None or run.spec != spec or (data is not None and run.job.job.data != data):
         return None
     view = run.job.snapshot()
     if not view.done or view.epoch == 0:
