@@ -33,9 +33,9 @@ def _shade(fig: go.Figure, x: np.ndarray, mask: np.ndarray, label: str) -> None:
 
 def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
     fig.update_layout(title=dict(text=title, font_size=14), height=HEIGHT,
-                      margin=dict(l=10, r=10, t=60, b=10), yaxis_title=y_title,
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1,
-                                  xanchor="right"))
+                      margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y_title,
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0,
+                                  xanchor="left"))
     return fig
 
 
@@ -65,29 +65,29 @@ def score_figure(x: np.ndarray, scores: np.ndarray, mask: np.ndarray, tau: float
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=shown, name="score a(i)", mode="lines",
                              line=dict(color=SCORE, width=1.2)))
-    fig.add_trace(go.Scatter(x=x[above], y=shown[above], name="above tau (flagged)",
+    fig.add_trace(go.Scatter(x=x[above], y=shown[above], name="above τ (flagged)",
                              mode="markers", marker=dict(color=TAU, size=5)))
-    fig.add_hline(y=tau, line_color=TAU, line_dash="dash",
-                  annotation_text=f"tau = {tau:.3g}", annotation_position="top left")
+    # tau as a trace, not add_hline's annotation: on a log axis an annotation's y is read as
+    # log10 of the value, which would stretch the axis to 10^tau.
+    fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[tau, tau], name=f"τ = {tau:.3g}",
+                             mode="lines", line=dict(color=TAU, dash="dash", width=1.5)))
     _shade(fig, x, mask, window_label)
     fig.update_yaxes(type="log")
-    return _layout(fig, "Anomaly score a(i) = (e − μ)ᵀ Σ⁻¹ (e − μ) against tau",
-                   "score (log scale)")
+    return _layout(fig, "Score a(i) against τ", "score (log scale)")
 
 
-def pr_figure(curve: PRCurve, chosen: Metrics, best_on_test: Metrics, unit_words: str
-              ) -> go.Figure:
+def pr_figure(curve: PRCurve, chosen: Metrics, best_on_test: Metrics,
+              unit_words: str) -> go.Figure:
     """The test set's precision-recall curve; the chosen tau and the validation's best tau."""
     keep = (curve.tp + curve.fp) > 0  # a threshold that flags nothing has no precision
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=curve.recall[keep], y=curve.precision[keep], mode="lines",
-                             line=dict(color=SCORE, shape="hv"), name="every tau (test)"))
+                             line=dict(color=SCORE, shape="hv"), name="every τ"))
     fig.add_trace(go.Scatter(x=[best_on_test.recall], y=[best_on_test.precision],
                              mode="markers", marker=dict(color=RECON, size=12, symbol="diamond"),
-                             name=f"validation's best tau = {best_on_test.tau:.3g}"))
+                             name=f"validation's best τ = {best_on_test.tau:.3g}"))
     fig.add_trace(go.Scatter(x=[chosen.recall], y=[chosen.precision], mode="markers",
-                             marker=dict(color=TAU, size=10), name=f"your tau = {chosen.tau:.3g}"))
+                             marker=dict(color=TAU, size=10), name=f"your τ = {chosen.tau:.3g}"))
     fig.update_xaxes(range=[-0.02, 1.02], title="recall")
     fig.update_yaxes(range=[-0.02, 1.05])
-    return _layout(fig, f"Precision and recall on the test set, counting {unit_words}",
-                   "precision")
+    return _layout(fig, f"Test set, counting {unit_words}", "precision")

@@ -68,7 +68,7 @@ class LabChoice:
 
     data: str = "sine"  # "sine" or a bundled set's name (SOURCES)
     kind: str = "level_shift"  # one of KINDS
-    size: float = 0.5  # what it means depends on the kind (inject.SIZE_MEANS)
+    size: float = 1.0  # what it means depends on the kind (inject.SIZE_MEANS)
     start: int = 20  # the anomaly's first step in its window (0-based)
     width: int = 10  # steps it lasts
     beta: float = DEFAULT_BETA  # F_beta's beta: < 1 favours precision, as the paper's
@@ -263,6 +263,7 @@ class ErrorRatio:
     normal: float  # the same over the normal test steps
     score_anomalous: float  # mean anomaly score a(i) over the anomalous test steps
     score_normal: float  # the same over the normal test steps
+    outside: float  # share of the anomalous test steps with a value outside [-1, 1]
 
     @property
     def ratio(self) -> float:
@@ -312,18 +313,22 @@ def analyse(model: Autoencoder, sets: LabSets, beta: float = DEFAULT_BETA,
     return LabResult(sets=sets, normal_fit=normal_fit, val_scores=val_scores,
                      test_scores=test_scores, test_recon=test_recon, beta=float(beta),
                      unit=unit, best=best, test_curve=curve,
-                     errors=error_ratio(test_errors, test_scores, sets.test_mask))
+                     errors=error_ratio(sets.test, test_errors, test_scores, sets.test_mask))
 
 
-def error_ratio(errors: np.ndarray, scores: np.ndarray, mask: np.ndarray) -> ErrorRatio:
-    """Mean error and score of the anomalous and of the normal steps, (n, T, F) and (n, T)."""
+def error_ratio(values: np.ndarray, errors: np.ndarray, scores: np.ndarray,
+                mask: np.ndarray) -> ErrorRatio:
+    """Mean error and score of the anomalous and of the normal steps of series `values`
+    (n, T, F), with their errors (n, T, F), scores (n, T) and anomaly mask (n, T)."""
     if not mask.any() or mask.all():
         raise AnomalyError("comparing anomalous and normal steps needs both kinds of steps")
     per_step = errors.mean(axis=2)  # (n, T): mean over features
+    outside = (np.abs(values) > 1).any(axis=2)  # (n, T)
     return ErrorRatio(anomalous=float(per_step[mask].mean()),
                       normal=float(per_step[~mask].mean()),
                       score_anomalous=float(scores[mask].mean()),
-                      score_normal=float(scores[~mask].mean()))
+                      score_normal=float(scores[~mask].mean()),
+                      outside=float(outside[mask].mean()))
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays with == has no single answer
@@ -369,13 +374,22 @@ def _timestamps(name: str) -> np.ndarray:
 COPY_CLOSE = 1.5  # anomalous / normal error below this: reconstructed about as well
 
 
-def copy_verdict(ratio: float) -> str:
-    """What the run's error ratio (anomalous / normal) says about a model that can copy."""
+def copy_verdict(errors: ErrorRatio) -> str:
+    """What the run's numbers say about a model that can copy its input (the embedding design
+    whose decoder reads every output); its quantiser puts values outside [-1, 1] into its end
+    bins, so those are the steps it cannot give back."""
+    ratio = errors.ratio
     if ratio < COPY_CLOSE:
         return (f"In this run it reconstructs the anomalous steps about as well as the normal "
                 f"ones (their mean error is {ratio:.2f} times the normal steps'), so their "
-                "scores hardly rise: whatever the input, a model that copies it gives it back, "
-                "and no τ flags the anomaly without flagging normal steps too.")
+                "scores hardly rise: a model that copies gives back whatever it is shown, and "
+                "no τ flags the anomaly without flagging normal steps too.")
+    if errors.outside > 0:
+        return (f"In this run the anomalous steps' mean error is {ratio:.2f} times the normal "
+                f"steps', but {errors.outside:.0%} of them lie outside [−1, 1], where the "
+                "quantiser puts every value into its first or last bin: those are what it "
+                "cannot give back, whatever it learned. An anomaly inside [−1, 1] (a frequency "
+                "change or a flat-line dropout on the sine data) shows the copying.")
     return (f"In this run the anomalous steps' mean error is still {ratio:.2f} times the normal "
             "steps', so this model has not copied this anomaly away: the more exactly it "
             "copies, the closer that ratio gets to 1.")

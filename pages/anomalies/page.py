@@ -120,8 +120,11 @@ else:
                              key="an_series", help="Every second series has the anomaly.")
     line = lab.timeline(result, int(min(max(number, 1), len(sets.test))) - 1)
 window_label = "labelled anomaly" if sets.labelled else "injected anomaly"
-st.plotly_chart(series_figure(line.x, line.values, line.recon, line.mask, line.title,
-                              window_label), width="stretch", key="an_series_plot")
+st.caption(f"{line.title[0].upper()}{line.title[1:]}: the input, its reconstruction x′ and "
+           f"the {window_label} window (shaded); below, each step's score against τ.")
+st.plotly_chart(series_figure(line.x, line.values, line.recon, line.mask,
+                              "Input and reconstruction", window_label),
+                width="stretch", key="an_series_plot")
 st.plotly_chart(score_figure(line.x, line.scores, line.mask, tau, window_label),
                 width="stretch", key="an_score_plot")
 
@@ -137,7 +140,7 @@ st.caption(f"Mean score a(i): {errors.score_anomalous:.3g} on the anomalous step
            "only because it reconstructs it worse than normal data.")
 copies = spec.arch == "embedding" and spec.reads != "state"
 if copies:
-    verdict = lab.copy_verdict(errors.ratio)
+    verdict = lab.copy_verdict(errors)
     with st.container(border=True):
         st.markdown(f"**This design can copy.** Its decoder reads every encoder output, so "
                     f"nothing forces it to learn what normal series look like. {verdict}")
