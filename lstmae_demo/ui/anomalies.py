@@ -64,16 +64,21 @@ def read_choice(seq_len: int) -> lab.LabChoice:
 
 def _draw(choice: lab.LabChoice, seq_len: int) -> None:
     data_col, beta_col, unit_col = st.columns([2, 1, 2])
-    data_col.radio("Data", lab.SOURCES, format_func=DATA_WORDS.get, key=lab.PARAMS["data"],
+    # Each widget also gets the checked choice as its default: a value the browser sends
+    # outside a widget's limits then falls back to it, not to the widget's minimum.
+    data_col.radio("Data", lab.SOURCES, index=lab.SOURCES.index(choice.data),
+                   format_func=DATA_WORDS.get, key=lab.PARAMS["data"],
                    horizontal=True, on_change=_clear_notes,
                    help="Train on normal series only: the sine data of the sidebar, or the "
                         "normal file of a bundled real set (tested on its labelled file).")
-    beta_col.number_input("β of F_β", *lab.BETA_LIMITS, step=0.05, format="%.2f",
+    beta_col.number_input("β of F_β", *lab.BETA_LIMITS, value=choice.beta, step=0.05,
+                          format="%.2f",
                           key=lab.PARAMS["beta"], on_change=_clear_notes,
                           help=f"β < 1 favours precision, as the paper asks; its default "
                                f"{lab.DEFAULT_BETA:g} (allowed {lab.BETA_LIMITS[0]:g} to "
                                f"{lab.BETA_LIMITS[1]:g}).")
-    unit_col.radio("Count", lab.UNITS, format_func=lab.UNIT_WORDS.get, key=lab.PARAMS["unit"],
+    unit_col.radio("Count", lab.UNITS, index=lab.UNITS.index(choice.unit),
+                   format_func=lab.UNIT_WORDS.get, key=lab.PARAMS["unit"],
                    horizontal=True, on_change=_clear_notes,
                    help="What precision, recall and the counts count.")
     labelled = choice.data != "sine"
@@ -83,16 +88,18 @@ def _draw(choice: lab.LabChoice, seq_len: int) -> None:
             "own labelled anomaly)" if labelled else
             "(into every second validation and test series)"))
         kind_col, size_col, start_col, width_col = st.columns([2, 1, 2, 2])
-        kind_col.selectbox("Kind", KINDS, format_func=lab.KIND_WORDS.get,
+        kind_col.selectbox("Kind", KINDS, index=KINDS.index(choice.kind),
+                           format_func=lab.KIND_WORDS.get,
                            key=lab.PARAMS["kind"], on_change=_clear_notes)
-        size_col.number_input("Size", -lab.MAX_SIZE, lab.MAX_SIZE, step=0.1,
+        size_col.number_input("Size", -lab.MAX_SIZE, lab.MAX_SIZE, value=choice.size, step=0.1,
                               key=lab.PARAMS["size"], on_change=_clear_notes,
                               disabled=choice.kind == "flat_line",
                               help=f"For this kind: {SIZE_MEANS[choice.kind]}.")
         if seq_len > 1:
-            start_col.slider("Start (step in the window)", 0, seq_len - 1,
+            start_col.slider("Start (step in the window)", 0, seq_len - 1, value=choice.start,
                              key=lab.PARAMS["start"], on_change=_clear_notes)
-            width_col.slider("Width (steps)", 1, seq_len, key=lab.PARAMS["width"],
+            width_col.slider("Width (steps)", 1, seq_len, value=choice.width,
+                             key=lab.PARAMS["width"],
                              on_change=_clear_notes)
 
 
@@ -148,7 +155,8 @@ def tau_slider(result_key: Any, done: lab.LabResult) -> float:
     value = st.session_state.get(TAU_KEY)
     if not isinstance(value, int | float) or not np.isfinite(value) or not lo <= value <= hi:
         st.session_state[TAU_KEY] = round(best, 3)
-    picked = st.slider("log₁₀ τ (move the threshold)", lo, hi, step=0.01, key=TAU_KEY,
+    picked = st.slider("log₁₀ τ (move the threshold)", lo, hi, value=round(best, 3), step=0.01,
+                       key=TAU_KEY,
                        help="Steps (or windows) scoring above τ are flagged. It starts at the "
                             "τ that maximised F_β on the validation set.")
     return 10 ** float(picked)
