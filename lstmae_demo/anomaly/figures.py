@@ -31,10 +31,10 @@ def _shade(fig: go.Figure, x: np.ndarray, mask: np.ndarray, label: str) -> None:
                       annotation_position="top left")
 
 
-def _layout(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+def _layout(fig: go.Figure, title: str, y_title: str, legend_y: float = -0.18) -> go.Figure:
     fig.update_layout(title=dict(text=title, font_size=14), height=HEIGHT,
                       margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y_title,
-                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0,
+                      legend=dict(orientation="h", yanchor="top", y=legend_y, x=0,
                                   xanchor="left"))
     return fig
 
@@ -72,7 +72,7 @@ def score_figure(x: np.ndarray, scores: np.ndarray, mask: np.ndarray, tau: float
     fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[tau, tau], name=f"τ = {tau:.3g}",
                              mode="lines", line=dict(color=TAU, dash="dash", width=1.5)))
     _shade(fig, x, mask, window_label)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", tickformat=".2g")
     return _layout(fig, "Score a(i) against τ", "score (log scale)")
 
 
@@ -90,4 +90,4 @@ def pr_figure(curve: PRCurve, chosen: Metrics, best_on_test: Metrics,
                              marker=dict(color=TAU, size=10), name=f"your τ = {chosen.tau:.3g}"))
     fig.update_xaxes(range=[-0.02, 1.02], title="recall")
     fig.update_yaxes(range=[-0.02, 1.05])
-    return _layout(fig, f"Test set, counting {unit_words}", "precision")
+    return _layout(fig, f"Test set, counting {unit_words}", "precision", legend_y=-0.3)

@@ -12,7 +12,13 @@ from lstmae_demo.shapes.trace import trace
 from lstmae_demo.ui import anomalies as ui
 from lstmae_demo.ui import views
 from lstmae_demo.ui.sidebar import choose, current, show_url_notes
-from lstmae_demo.ui.training import current_run, job_spec, start_run, trained_model
+from lstmae_demo.ui.training import (
+    current_run,
+    job_spec,
+    start_run,
+    stop_run,
+    trained_model,
+)
 
 PAPER_ARCH = "encdec_ad"
 
@@ -54,9 +60,11 @@ trained = trained_model(spec, data)
 too_big = training_budget(config, trace(spec, config.train.batch_size).params_torch)
 ours = run is not None and run.spec == spec and run.job.job.data == data
 going = ours and run.attached and not run.job.snapshot().done
-st.button("Train on normal series", type="primary", key="an_train",
-          disabled=too_big is not None or going or trained is not None,
-          on_click=start_run, args=(config, data))
+left, right, _ = st.columns([2, 1, 3])
+left.button("Train on normal series", type="primary", key="an_train", width="stretch",
+            disabled=too_big is not None or going or trained is not None,
+            on_click=start_run, args=(config, data))
+right.button("Stop", key="an_stop", disabled=not going, on_click=stop_run, width="stretch")
 if too_big:
     st.error(too_big)
 if going:
