@@ -31,6 +31,12 @@ def _shade(fig: go.Figure, x: np.ndarray, mask: np.ndarray, label: str) -> None:
                       annotation_position="top left")
 
 
+def _dates(fig: go.Figure, x: np.ndarray) -> None:
+    """Timestamps as 'Apr 11' on one line (the year on a second line would meet the legend)."""
+    if np.issubdtype(np.asarray(x).dtype, np.datetime64):
+        fig.update_xaxes(tickformat="%b %d")
+
+
 def _layout(fig: go.Figure, title: str, y_title: str, legend_y: float = -0.18) -> go.Figure:
     fig.update_layout(title=dict(text=title, font_size=14), height=HEIGHT,
                       margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y_title,
@@ -53,6 +59,7 @@ def series_figure(x: np.ndarray, values: np.ndarray, recon: np.ndarray, mask: np
                                  mode="lines", line=dict(color=RECON, width=1.5, dash="dot"),
                                  legendgroup="recon", showlegend=f == 0))
     _shade(fig, x, mask, window_label)
+    _dates(fig, x)
     return _layout(fig, title, "value")
 
 
@@ -72,7 +79,13 @@ def score_figure(x: np.ndarray, scores: np.ndarray, mask: np.ndarray, tau: float
     fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[tau, tau], name=f"τ = {tau:.3g}",
                              mode="lines", line=dict(color=TAU, dash="dash", width=1.5)))
     _shade(fig, x, mask, window_label)
-    fig.update_yaxes(type="log", tickformat=".2g")
+    _dates(fig, x)
+    top = max(float(shown.max()), tau)
+    # Over a few decades powers of ten read best; over less, plain numbers (else every tick
+    # of a narrow range can read "1").
+    narrow = np.log10(top / max(min(float(shown.min()), tau), 1e-300)) < 2
+    fig.update_yaxes(type="log", **({"tickformat": ".2g"} if narrow else
+                                    {"exponentformat": "power"}))
     return _layout(fig, "Score a(i) against τ", "score (log scale)")
 
 

@@ -19,9 +19,9 @@ tN and tA test it. Here:
     result.best                   # Metrics of the F_beta-best tau on validation
     result.on_test(tau)           # Metrics on the test set at any tau
 
-The unit of detection is a choice (`unit`): "step" counts time steps (the paper labels points:
-anomalous points are the positive class), "series" counts windows (a window is flagged when
-any of its steps scores above tau). NumPy only, apart from the model's forward passes
+The unit of detection is a choice (`unit`): "step" counts time steps (points; a(i) > tau flags
+step i), "series" counts windows (a window is flagged when any of its steps scores above tau,
+as `threshold` counts by default). NumPy only, apart from the model's forward passes
 (`scoring.reconstructions`). Bad input raises AnomalyError or DataError (ValueErrors).
 """
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # torch is imported only where a model runs
 
 SOURCES: tuple[str, ...] = ("sine", *BUNDLED)
 UNITS: tuple[str, ...] = ("step", "series")
-UNIT_WORDS = {"step": "time steps (as the paper counts points)",
+UNIT_WORDS = {"step": "time steps (points)",
               "series": "windows (flagged when any step is above tau)"}
 KIND_WORDS = {"spike": "spike", "level_shift": "level shift",
               "frequency_change": "frequency change", "noise_burst": "noise burst",

@@ -106,18 +106,20 @@ test_what = (f"`{lab.BUNDLED[sets.source].test_file}` with NAB's labelled anomal
              f"{len(sets.test)} other sine series, every second one with the anomaly")
 st.caption(f"Test: {test_what}; τ = {tau:.4g}; counting {unit_words}.")
 metrics = result.on_test(tau)
-p, r, f = st.columns(3)
+numbers, curve = st.columns([1, 1])
+p, r, f = numbers.columns(3)
 p.metric("precision", f"{metrics.precision:.3f}")
 r.metric("recall", f"{metrics.recall:.3f}")
 f.metric(f"F_{result.beta:g}", f"{metrics.f_beta:.3f}")
-tp, fp, fn, tn = st.columns(4)
+tp, fp = numbers.columns(2)
+fn, tn = numbers.columns(2)
 tp.metric("true positives", metrics.tp, help="anomalous and flagged")
 fp.metric("false positives", metrics.fp, help="normal but flagged")
 fn.metric("false negatives", metrics.fn, help="anomalous but missed")
 tn.metric("true negatives", metrics.tn, help="normal and not flagged")
 best_on_test = result.on_test(best.tau)
-st.plotly_chart(pr_figure(result.test_curve, metrics, best_on_test, unit_words),
-                width="stretch", key="an_pr")
+curve.plotly_chart(pr_figure(result.test_curve, metrics, best_on_test, unit_words),
+                   width="stretch", key="an_pr")
 
 st.header("4. Where the model fails")
 if sets.labelled:
@@ -128,8 +130,8 @@ else:
                              key="an_series", help="Every second series has the anomaly.")
     line = lab.timeline(result, int(min(max(number, 1), len(sets.test))) - 1)
 window_label = "labelled anomaly" if sets.labelled else "injected anomaly"
-st.caption(f"{line.title[0].upper()}{line.title[1:]}: the input, its reconstruction x′ and "
-           f"the {window_label} window (shaded); below, each step's score against τ.")
+st.caption(f"Shown: {line.title}. The input, its reconstruction x′ and the {window_label} "
+           "window (shaded); below, each step's score against τ.")
 st.plotly_chart(series_figure(line.x, line.values, line.recon, line.mask,
                               "Input and reconstruction", window_label),
                 width="stretch", key="an_series_plot")
