@@ -21,7 +21,7 @@ import torch
 
 from ..archs import get_arch
 from ..config import AppConfig
-from ..data import SineConfig
+from ..data import DataConfig, SineConfig, load
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
@@ -179,7 +179,7 @@ def _loss_chart(view: JobView | None, run_id: str, loss_name: str, total_epochs:
                        lambda: loss_figure(train, val, log_y, total_epochs, loss_name, mses))
 
 
-def _recon_chart(view: JobView | None, run_id: str, data: SineConfig) -> go.Figure:
+def _recon_chart(view: JobView | None, run_id: str, data: DataConfig) -> go.Figure:
     """The validation series and their latest reconstructions, built once per snapshot."""
     recon = None if view is None or view.reconstructions is None else np.asarray(
         view.reconstructions)
@@ -187,7 +187,9 @@ def _recon_chart(view: JobView | None, run_id: str, data: SineConfig) -> go.Figu
              else "Validation series (no reconstruction yet)")
 
     def build() -> go.Figure:
-        originals = sine_data(data).val[: 4 if recon is None else len(recon)]
+        # The run's own data: the sine data, or a bundled set trained on the Anomalies page.
+        dataset = sine_data(data) if isinstance(data, SineConfig) else load(data)
+        originals = dataset.val[: 4 if recon is None else len(recon)]
         return reconstruction_figure(originals, recon, title=title)
 
     return FIGURES.get(("recon", run_id, data), view.reconstructions_epoch if view else 0,
@@ -195,7 +197,7 @@ def _recon_chart(view: JobView | None, run_id: str, data: SineConfig) -> go.Figu
 
 
 def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
-            data: SineConfig, run_id: str = "") -> None:
+            data: DataConfig, run_id: str = "") -> None:
     """The loss curves and the four validation series with their reconstructions.
 
     Drawn before the first run too (empty curves, the series alone), so the browser has

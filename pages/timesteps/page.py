@@ -20,7 +20,7 @@ st.caption("Step through one validation series: what every layer computes at ste
            "what the next layer actually receives.")
 
 views.data_or_stop(config)
-trained = trained_model(spec)
+trained = trained_model(spec, config.sine)  # trained on these sine series, not another set
 # The model, series and step are in the URL too, so a teacher can share "look at step 20".
 MODELS = {"untrained": "untrained (random weights)", "trained": "trained on the Train page"}
 default_model = "trained" if trained is not None else "untrained"

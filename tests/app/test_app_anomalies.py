@@ -6,16 +6,19 @@ Each test trains with its own seed, so no test joins another's run by accident."
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 
+import numpy as np
 import pytest
-from apptest_helpers import ANOMALIES, open_app
+from apptest_helpers import ANOMALIES, TIMESTEPS, TRAIN, open_app
 from streamlit.testing.v1 import AppTest
 from test_app_forged import put, send
 
 from lstmae_demo.anomaly import lab
 from lstmae_demo.config import AppConfig
+from lstmae_demo.data import make_bundled
 from lstmae_demo.settings import parse_params
 
 SHORT = {"arch": "encdec_ad", "epochs": "3", "n_series": "32", "seq_len": "16", "units": "8"}
@@ -138,3 +141,20 @@ def test_a_forged_value_is_refused_and_the_page_survives(key: str, forge) -> Non
     at = send(at, key, forge)
     assert not at.exception, [e.value for e in at.exception]
     assert {k: at.session_state[k] for k in before} == before
+
+
+def test_a_bundled_run_shows_on_the_train_page_and_is_not_time_steps_sine_model() -> None:
+    params = SHORT | {"seed": "204", "an_data": "nab_jumpsup"}
+    at = trained(params)
+    run = at.session_state["_training_run"]
+    at.switch_page(TRAIN).run()
+    assert not at.exception, [e.value for e in at.exception]
+    recon = json.loads(at.get("plotly_chart")[1].proto.spec)
+    windows = make_bundled(run.job.job.data).val
+    first = recon["data"][0]["y"]
+    values = first if isinstance(first, list) else np.frombuffer(
+        base64.b64decode(first["bdata"]), dtype=first["dtype"])
+    np.testing.assert_allclose(values, windows[0, :, 0], rtol=1e-6)  # the NAB windows
+    at.switch_page(TIMESTEPS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="ts_model").value == "untrained"
