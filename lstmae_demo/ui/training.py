@@ -168,12 +168,12 @@ def stop_if_changed(config: AppConfig) -> None:
 
 def knob_values(job: JobSpec, fallback: Mapping[str, Any]) -> dict[str, Any]:
     """The sidebar's knob values that describe `job`; a knob the job's value does not fit
-    (a frequency capped below the knob's range) keeps its `fallback` value."""
-    if not isinstance(job.data, SineConfig):
-        raise ValueError("this run does not train on the app's sine data, so the app's "
-                         "settings cannot show it")
+    (a frequency capped below the knob's range) keeps its `fallback` value, and so do the sine
+    data knobs for a run on a bundled set (the Anomalies page names its data in its own URL
+    parameter)."""
     found = {name: getattr(job.model, name) for name in MODEL_FIELDS}
-    found |= {name: getattr(job.data, name) for name in SINE_FIELDS}
+    if isinstance(job.data, SineConfig):
+        found |= {name: getattr(job.data, name) for name in SINE_FIELDS}
     found |= {name: getattr(job.train, name) for name in TRAIN_FIELDS}
     found["lr"] = next((c for c in KNOB["lr"].choices if float(c) == job.train.lr), job.train.lr)
     values = dict(fallback)

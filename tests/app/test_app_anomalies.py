@@ -158,3 +158,14 @@ def test_a_bundled_run_shows_on_the_train_page_and_is_not_time_steps_sine_model(
     at.switch_page(TIMESTEPS).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.radio(key="ts_model").value == "untrained"
+
+
+def test_a_reload_of_a_bundled_runs_link_gets_the_same_run_and_numbers() -> None:
+    params = SHORT | {"seed": "205", "an_data": "nab_jumpsup"}
+    first = trained(params)
+    run_id = first.session_state["_training_run"].run_id
+    again = open_app(dict(first.query_params), ANOMALIES)  # the address bar, in a new session
+    assert not again.exception, [e.value for e in again.exception]
+    assert again.session_state["_training_run"].run_id == run_id
+    for label in ("precision", "recall", "true positives", "false negatives"):
+        assert metric(again, label) == metric(first, label)
