@@ -14,7 +14,7 @@ from ..anomaly import lab
 from ..anomaly.inject import KINDS, SIZE_MEANS
 from ..archs import Autoencoder
 from ..data import BUNDLED
-from .sidebar import LINK_KEY
+from . import pageurl
 from .training import Run
 
 SEEDED_KEY = "_an_seeded"  # the link's choices were put into the widgets
@@ -45,7 +45,7 @@ def read_choice(seq_len: int) -> lab.LabChoice:
     widget so the page shows what it computes.
     """
     if not st.session_state.get(SEEDED_KEY):
-        link = st.session_state.get(LINK_KEY) or {}
+        link = st.session_state.get(pageurl.QUERY_KEY) or {}  # the query as this run began
         raw = {name: link.get(lab.PARAMS[name]) for name in FIELDS}
         choice, notes = lab.parse_choice(raw, seq_len)
         st.session_state[NOTES_KEY] = [f"From the link: {n}" for n in notes]

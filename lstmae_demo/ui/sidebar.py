@@ -33,7 +33,6 @@ ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 
 RUN_PARAMS_KEY = "_run_params"  # the URL's run id ({"run": id} and "watch" for a watcher)
 RUN_NOTE_KEY = "_run_note"  # why the run named in the link could not be opened (plain text)
 REFUSED_KEY = "_refused_notes"  # values the browser sent that were not taken (plain text)
-LINK_KEY = "_link_params"  # the link's whole query, kept for a page's own parameters
 GROUPS = (("model", "Model", True), ("data", "Sine data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
@@ -50,7 +49,6 @@ def _load_url_once() -> None:
     if CONFIG_KEY in state:
         return
     values, notes = parse_params(st.query_params.to_dict())
-    state[LINK_KEY] = st.query_params.to_dict()  # sidebar() rewrites the URL with its knobs
     state[CONFIG_KEY] = AppConfig(values)
     state[NOTES_KEY] = notes
 

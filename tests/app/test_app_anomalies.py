@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from apptest_helpers import ANOMALIES, TIMESTEPS, TRAIN, open_app
+from apptest_helpers import ANOMALIES, APP, TIMESTEPS, TRAIN
 from streamlit.testing.v1 import AppTest
 from test_app_forged import put, send
 
@@ -22,6 +22,20 @@ from lstmae_demo.data import make_bundled
 from lstmae_demo.settings import parse_params
 
 SHORT = {"arch": "encdec_ad", "epochs": "3", "n_series": "32", "seq_len": "16", "units": "8"}
+
+
+def open_app(params: dict[str, str], page: str = ANOMALIES) -> AppTest:
+    """The app opened on `page` with these URL parameters (the first run is Home, as in every
+    AppTest; its sidebar keeps only the knobs and the run, so the page's own values are put
+    back before switching, as a deep link's first run has them)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    at.query_params.update({k: v for k, v in params.items() if k.startswith("an_")})
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def metric(at: AppTest, label: str) -> str:
