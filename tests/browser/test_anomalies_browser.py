@@ -5,7 +5,14 @@ does for the whole app, here with a finished run so the page's result part is th
 
 from __future__ import annotations
 
-from browser_helpers import metrics, number_of, wait_for_page, wait_for_streamlit
+from browser_helpers import (
+    metrics,
+    number_of,
+    runs,
+    wait_for_page,
+    wait_for_rerun,
+    wait_for_streamlit,
+)
 from playwright.sync_api import expect
 from test_click_everything import Clicker
 
@@ -34,8 +41,9 @@ def test_the_slider_moves_the_counts_on_the_labelled_nab_file(new_context, app_u
     assert "an_data=nab_jumpsup" in page.url
     slider = page.locator("[data-testid=stMain] input[type=range]").last  # log10 tau
     slider.focus()
+    before_runs = runs(page)  # installs the run counter
     page.keyboard.press("Home")  # the lowest tau: every step flagged
-    wait_for_streamlit(page)
+    assert wait_for_rerun(page, before_runs, required=True), "the slider started no rerun"
     expect(page.get_by_text("false negatives")).to_be_visible()
     after = counts(page)
     assert after["false negatives"] == 0 and after["true negatives"] == 0
