@@ -10,9 +10,9 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-HOME, ARCHITECTURE, TRAIN, TIMESTEPS = (f"pages/{p}/page.py" for p in
-                                        ("home", "architecture", "train", "timesteps"))
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS]
+HOME, ARCHITECTURE, TRAIN, TIMESTEPS, ANOMALIES = (
+    f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "anomalies"))
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, ANOMALIES]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:

@@ -36,9 +36,10 @@ SHOWN_ON_HOVER = {"stBaseButton-elementToolbar", "stHeaderActionElements",
 
 # (title in the sidebar navigation, URL path, what its h1 contains (None: the architecture))
 PAGES = (("Home", "", "LSTM Autoencoder Explorer"), ("Architecture", "architecture", None),
-         ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"))
+         ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"),
+         ("Anomalies", "anomalies", "Anomalies"))
 PAGE_OF_PATH = {"": "home", "home": "home", "architecture": "architecture", "train": "train",
-                "timesteps": "timesteps"}
+                "timesteps": "timesteps", "anomalies": "anomalies"}
 
 SIDEBAR_VALUES_JS = """() => {
   const sb = document.querySelector('[data-testid=stSidebar]');
@@ -407,6 +408,11 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
         for part in (f"{tr.params_torch:,} parameters", series, f"{values['epochs']} epochs"):
             if part not in text:
                 problems.append(f"Train page does not say {part!r} (the sidebar's settings)")
+    elif name == "anomalies":
+        text = page.locator("[data-testid=stMain]").text_content() or ""
+        for part in (f"{values['arch']} learns", f"({values['epochs']} epochs)"):
+            if part not in text:
+                problems.append(f"Anomalies page does not say {part!r} (the sidebar's settings)")
     elif name == "timesteps":
         tr = traced(values, batch=1)
         step = page.locator("[data-testid=stMain] input[type=range]").first
