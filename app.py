@@ -25,6 +25,8 @@ pages = [
             url_path="train"),
     st.Page("pages/timesteps/page.py", title="Time steps", icon=":material/timer:",
             url_path="timesteps"),
+    st.Page("pages/latent/page.py", title="Latent space", icon=":material/scatter_plot:",
+            url_path="latent"),
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page

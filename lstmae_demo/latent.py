@@ -36,6 +36,9 @@ MEAN_PLATEAU = 0.5
 PERMUTATIONS = 199  # label shuffles of the permutation test; p is at least 1 / 200
 PERMUTATION_BATCH = 50  # shuffles computed at once (50 x N x N numbers)
 FREQ_STEP = 0.01  # cycles per window between the candidate frequencies of a sine fit
+# A series whose values vary less than this (standard deviation) is taken as a flat line,
+# which has no frequency (an untrained decoder's answer). The data's sines have 0.57.
+FLAT = 0.05
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,8 +355,9 @@ def _fit_scores(y: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 
 def fitted_frequency(series: np.ndarray, low: float = 0.25, high: float | None = None,
-                     step: float = FREQ_STEP) -> float:
-    """The frequency (cycles per window) of the sine that fits a (T, F) series best.
+                     step: float = FREQ_STEP) -> float | None:
+    """The frequency (cycles per window) of the sine that fits a (T, F) series best; None for
+    an (almost) flat series, which has none.
 
     Candidates from `low` to `high` (default 0.45 T, short of the Nyquist limit T/2, where the
     sine vanishes at every sample) each get a least-squares fit of a*sin + b*cos + c per
@@ -362,8 +366,158 @@ def fitted_frequency(series: np.ndarray, low: float = 0.25, high: float | None =
     """
     y = np.asarray(series, dtype=np.float64)
     y = y.reshape(y.shape[0], -1)  # (T, F)
+    if y.std(axis=0).max() < FLAT:
+        return None
     high = 0.45 * y.shape[0] if high is None else high
     coarse = np.arange(low, high + step / 2, 10 * step)
     best = coarse[int(np.argmax(_fit_scores(y, coarse)))]
     fine = np.arange(max(low, best - 10 * step), min(high, best + 10 * step) + step / 2, step)
     return float(fine[int(np.argmax(_fit_scores(y, fine)))])
+
+
+# ---------------------------------------------------------------------------------------------
+# A trained model's validation set, analysed once for the page
+
+
+@dataclass(frozen=True, eq=False)
+class Parameter:
+    """One generator parameter of every series, e.g. its frequency."""
+
+    key: str  # freq | phase | end_phase | amplitude
+    label: str  # in words, e.g. "frequency"
+    unit: str
+    values: np.ndarray  # (N,)
+    period: float | None = None  # circular quantities (phases): 2 pi
+
+    @property
+    def varies(self) -> bool:
+        """Whether the series differ in it at all (the app's sines share one amplitude)."""
+        return bool(np.ptp(self.values) > 0) if len(self.values) else False
+
+
+def generator_parameters(params: dict[str, np.ndarray], seq_len: int) -> tuple[Parameter, ...]:
+    """The generator's parameters of each series (`SineData.val_params`), and the phase its
+    sine has reached at the last step, which an encoder reading to the end sees last.
+
+    Phases are those of the first feature; each feature has its own.
+    """
+    freq = np.asarray(params["freq"], dtype=np.float64)
+    phase = np.mod(np.asarray(params["phase"], dtype=np.float64)[:, 0], 2 * np.pi)
+    # value = amplitude * sin(2 pi freq t / T + phase) at t = 0 .. T-1 (data.sine)
+    end = np.mod(2 * np.pi * freq * (seq_len - 1) / seq_len + phase, 2 * np.pi)
+    return (
+        Parameter("freq", "frequency", "cycles per window", freq),
+        Parameter("phase", "phase at the first step", "radians", phase, 2 * np.pi),
+        Parameter("end_phase", "phase at the last step", "radians", end, 2 * np.pi),
+        Parameter("amplitude", "amplitude", "", np.asarray(params["amplitude"], np.float64)),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class LatentView:
+    """Everything the Latent space page shows of one trained model on its validation set."""
+
+    layout: CodeLayout
+    codes: np.ndarray  # (N, D)
+    projection: Projection
+    reconstructions: np.ndarray  # (N, T, F), decoded from the codes
+    parameters: tuple[Parameter, ...]
+    checks: dict[str, Neighbourhood]  # by parameter key, for the parameters that vary
+    recon_mse: float  # MSE of the reconstructions
+    mean_mse: float  # MSE of always answering the average validation series
+
+    def parameter(self, key: str) -> Parameter:
+        """The parameter called `key`."""
+        return next(p for p in self.parameters if p.key == key)
+
+
+def analyse(model: nn.Module, x: np.ndarray, params: dict[str, np.ndarray]) -> LatentView:
+    """Encode the validation series x (N, T, F), decode the codes, project them to 2-D and
+    check, for every generator parameter that varies, whether similar values sit together."""
+    if len(x) < 3:
+        raise ValueError(f"at least 3 validation series are needed, got {len(x)}")
+    spec: ModelSpec = model.spec
+    codes = encode(model, x)
+    reconstructions = decode(model, codes)
+    parameters = generator_parameters(params, spec.seq_len)
+    checks = {p.key: neighbourhood(codes, p.values, p.period) for p in parameters if p.varies}
+    recon_mse, mean_mse = mean_plateau(x, reconstructions)
+    return LatentView(layout=code_layout(spec), codes=codes, projection=pca_2d(codes),
+                      reconstructions=reconstructions, parameters=parameters, checks=checks,
+                      recon_mse=recon_mse, mean_mse=mean_mse)
+
+
+def findings(view: LatentView, epochs: int) -> list[tuple[str, str]]:
+    """What this model's codes show, as (tone, words with their numbers), from `view` alone.
+    tone: "good" (the code sorts series by frequency), "caution" or "note"."""
+    out: list[tuple[str, str]] = []
+    if view.mean_mse > 0 and view.recon_mse >= MEAN_PLATEAU * view.mean_mse:
+        out.append(("caution", (
+            f"After {epochs} epochs the decoder makes little use of the code: its "
+            f"reconstructions are off by an MSE of {view.recon_mse:.3g}, and always answering "
+            f"the average series would be off by {view.mean_mse:.3g}. Train longer before "
+            "reading much into this picture.")))
+    freq = view.checks.get("freq")
+    if freq is not None:
+        sentence = neighbourhood_finding(freq, "frequency", "cycles per window")
+        if freq.verdict != "near":
+            sentence += (f" After {epochs} epochs training was too short for that, or this "
+                         "code does not sort series by frequency.")
+        out.append(("good" if freq.verdict == "near" else "note", sentence))
+    strongest = max(view.checks.items(), key=lambda item: item[1].rho, default=None)
+    if (strongest is not None and strongest[0] != "freq" and strongest[1].verdict != "no"
+            and (freq is None or strongest[1].rho > freq.rho)):
+        key, nb = strongest
+        p = view.parameter(key)
+        out.append(("note", (
+            f"The code follows the {p.label} more closely than the frequency: rank "
+            f"correlation {nb.rho:+.2f} (p = {nb.p_value:.3g}), nearest neighbours "
+            f"{nb.nearest_gap:.2f} {p.unit} apart against {nb.chance_gap:.2f} at random.")))
+    return out
+
+
+def code_explanation(spec: ModelSpec, layout: CodeLayout) -> str:
+    """What this model's "code" is, and for a code that grows with T what that means."""
+    t, u = spec.seq_len, spec.units
+    parts = f" ({layout.describe()})" if len(layout.parts) > 1 else ""
+    first = f"The code is {layout.where}: {layout.size:,} numbers per series{parts}."
+    if layout.fixed_size:
+        return first + (" Its size does not depend on the sequence length, so every series, "
+                        "short or long, is summed up in the same few numbers.")
+    reads = ("through attention, which can look up any step" if spec.reads == "attention"
+             else "step by step")
+    return (first + f" This decoder reads every encoder output {reads}, so there is no "
+            f"fixed-size code: it is {t} steps x {u} units and grows with T (double the "
+            "sequence length, double the code). Interpolating it blends the two series' "
+            "encodings step by step rather than moving through a summary the model had to "
+            "learn, so a smooth morph here says little about what the model learned; the 2-D "
+            "view is a projection of these long vectors.")
+
+
+def frequency_path_finding(frequencies: list[float | None], freq_a: float | None,
+                           freq_b: float | None) -> str:
+    """Whether the decoded series' fitted frequencies move steadily from A's to B's, in words
+    with the numbers; `frequencies` are evenly spaced along the line, ends included (None: a
+    flat series)."""
+    flat = sum(f is None for f in frequencies)
+    if freq_a is None or freq_b is None:
+        return "One of the two input series is almost flat, so it has no frequency to follow."
+    if flat:
+        return (f"{flat} of the {len(frequencies)} points on the line decode to an almost flat "
+                "line (no sine at all): the decoder does not turn these codes into sines yet.")
+    middle = frequencies[len(frequencies) // 2]
+    steps = np.diff(frequencies) * np.sign(freq_b - freq_a)
+    tolerance = max(0.05, 0.1 * abs(freq_b - freq_a))  # a fit's wobble is not a turn
+    steady = bool(np.all(steps >= -tolerance))
+    inside = min(freq_a, freq_b) - tolerance <= middle <= max(freq_a, freq_b) + tolerance
+    numbers = (f"the decoded series' frequency goes from {frequencies[0]:.2f} to "
+               f"{frequencies[-1]:.2f} cycles per window (A's series has {freq_a:.2f}, B's "
+               f"{freq_b:.2f}) and is {middle:.2f} halfway")
+    if abs(freq_b - freq_a) < 2 * tolerance:
+        return f"A and B have almost the same frequency: {numbers}."
+    if steady and inside:
+        return (f"Along the line {numbers}: points between the two codes decode to sines of "
+                "in-between frequency, so the decoder has learned a smooth map from code to "
+                "frequency along this line.")
+    return (f"Along the line {numbers}: it does not move steadily from one to the other, so "
+            "points between these two codes do not decode to in-between sines.")
