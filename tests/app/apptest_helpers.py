@@ -10,9 +10,9 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-HOME, ARCHITECTURE, TRAIN, TIMESTEPS = (f"pages/{p}/page.py" for p in
-                                        ("home", "architecture", "train", "timesteps"))
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS]
+HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT = (
+    f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "latent"))
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
