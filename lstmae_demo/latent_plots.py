@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .plots import FONT, INK, VECTOR_COLOR
+from .plots import FONT, INK, VECTOR_COLOR, reconstruction_figure
 
 A_COLOR, B_COLOR = "#0b57d0", "#b3261e"
 
@@ -26,7 +26,7 @@ def code_scatter(points: np.ndarray, colour: np.ndarray, colour_label: str, cycl
     """
     n = len(points)
     fig = go.Figure(go.Scatter(
-        x=points[:, 0], y=points[:, 1], mode="markers", name="series",
+        x=points[:, 0], y=points[:, 1], mode="markers", name="series", showlegend=False,
         customdata=np.arange(n), text=hover, hovertemplate="%{text}<extra></extra>",
         marker=dict(size=10, color=colour, line=dict(color="white", width=0.5),
                     colorscale="Twilight" if cyclic else "Viridis",
@@ -53,9 +53,10 @@ def code_scatter(points: np.ndarray, colour: np.ndarray, colour_label: str, cycl
                      zeroline=False)
     fig.update_yaxes(title=f"principal axis 2 ({_percent(shares[1])} of the variance)",
                      zeroline=False)
-    fig.update_layout(height=520, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+    # The legend goes under the plot: above it, the toolbar (box and lasso select) covers it.
+    fig.update_layout(height=500, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       plot_bgcolor="#fafafa", dragmode="select", clickmode="event+select",
-                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+                      legend=dict(orientation="h", x=0, y=-0.14, yanchor="top"))
     return fig
 
 
@@ -108,6 +109,16 @@ def frequency_path_figure(positions: np.ndarray, frequencies: list[float | None]
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
                       plot_bgcolor="white",
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    return fig
+
+
+def series_figure(originals: np.ndarray, reconstructions: np.ndarray, indices: list[int]
+                  ) -> go.Figure:
+    """Some validation series (n, T, F) and their reconstructions, each panel titled with the
+    series' own number (indices count from 0)."""
+    fig = reconstruction_figure(originals, reconstructions)
+    for annotation, index in zip(fig.layout.annotations, indices, strict=True):
+        annotation.text = f"series {index + 1}"
     return fig
 
 

@@ -6,8 +6,12 @@ import streamlit as st
 
 from lstmae_demo import latent
 from lstmae_demo.data import SineConfig
-from lstmae_demo.latent_plots import code_scatter, frequency_path_figure, morph_figure
-from lstmae_demo.plots import reconstruction_figure
+from lstmae_demo.latent_plots import (
+    code_scatter,
+    frequency_path_figure,
+    morph_figure,
+    series_figure,
+)
 from lstmae_demo.ui import views
 from lstmae_demo.ui.cache import sine_data
 from lstmae_demo.ui.latent import (
@@ -65,68 +69,70 @@ else:
 for tone, text in latent.findings(view, epochs):
     {"good": st.success, "caution": st.warning}.get(tone, st.info)(text)
 
-st.header("The codes in 2-D")
+st.header("The codes in 2-D, and between two of them")
 shown = [p for p in view.parameters if p.varies]
-colour_key = st.radio("Colour by", [p.key for p in shown], horizontal=True, key="latent_colour",
-                      format_func=lambda key: view.parameter(key).label)
-colour = view.parameter(colour_key or shown[0].key)
-same = [p for p in view.parameters if not p.varies]
-if same:
-    st.caption(" ".join(f"Every series here has the same {p.label} ({p.values[0]:g}), so it "
-                        "is not offered as a colour." for p in same))
-
 freq = view.parameter("freq").values
 default_ends = (int(np.argmin(freq)), int(np.argmax(freq)))
 selected = selected_series(n)
 ends_from_selection(selected, default_ends)
-left, right = st.columns(2)
 label = [f"series {i + 1} · {freq[i]:.2f} cycles" for i in range(n)]
-series_a = left.selectbox("Series A", range(n), key=A_KEY, format_func=label.__getitem__)
-series_b = right.selectbox("Series B", range(n), key=B_KEY, format_func=label.__getitem__)
+pick_colour, pick_a, pick_b = st.columns([5, 2, 2])
+colour_key = pick_colour.radio("Colour by", [p.key for p in shown], horizontal=True,
+                               key="latent_colour",
+                               format_func=lambda key: view.parameter(key).label)
+colour = view.parameter(colour_key or shown[0].key)
+series_a = pick_a.selectbox("Series A", range(n), key=A_KEY, format_func=label.__getitem__)
+series_b = pick_b.selectbox("Series B", range(n), key=B_KEY, format_func=label.__getitem__)
+same = [p for p in view.parameters if not p.varies]
+if same:
+    pick_colour.caption(" ".join(f"Every series here has the same {p.label} "
+                                 f"({p.values[0]:g}), so it is not offered as a colour."
+                                 for p in same))
 position = st.slider("Position on the line from A's code (0) to B's (1)", 0.0, 1.0, 0.5, 0.1,
                      key="latent_position")
 current_step = int(round(position * (MORPH_STEPS - 1)))
 positions, path_codes, decoded = latent.morph(model, view.codes[series_a],
                                               view.codes[series_b], MORPH_STEPS)
 path = view.projection.project(path_codes)
+frequencies = [latent.fitted_frequency(series) for series in decoded]
 
+scatter_side, morph_side = st.columns(2)
 hover = [f"series {i + 1}<br>frequency {freq[i]:.2f} cycles<br>"
          f"{colour.label} {colour.values[i]:.2f} {colour.unit}".rstrip() for i in range(n)]
-st.plotly_chart(
+scatter_side.plotly_chart(
     code_scatter(view.projection.points, colour.values, colour.label, colour.period is not None,
                  hover, view.projection.shares, (series_a, series_b), path,
                  path[current_step]),
     key=SCATTER_KEY, on_select="rerun", selection_mode=("points", "box", "lasso"),
     width="stretch")
-st.caption("Each dot is one validation series' code, seen along the two directions in which "
-           "the codes differ most. Click a dot to make it A, shift-click a second one for B, "
-           "or draw a box around several to see them below. The dotted line is the straight "
-           "line between A's and B's codes, the star the point the slider decodes.")
+scatter_side.caption("Each dot is one validation series' code, seen along the two directions "
+                     "in which the codes differ most. Click a dot to make it A, shift-click a "
+                     "second one for B, or draw a box around several to see them below. The "
+                     "dotted line is the straight line between A's and B's codes, the star the "
+                     "point the slider decodes.")
+morph_side.plotly_chart(morph_figure(positions, decoded, data.val[series_a],
+                                     data.val[series_b], current_step, frequencies),
+                        width="stretch", key="latent_morph", config={"displayModeBar": False})
+morph_side.caption(f"Each faint line is the decoder's output for one of {MORPH_STEPS} points "
+                   "on the line between the two codes, from A's (blue) to B's (red); the bold "
+                   "one is at the slider's position. The dotted lines are the two input "
+                   "series.")
+fitted_a, fitted_b = (latent.fitted_frequency(data.val[i]) for i in (series_a, series_b))
+if series_a == series_b:
+    morph_side.info("A and B are the same series, so the line between their codes is one "
+                    "point. Pick two different series.")
+elif fitted_a is not None and fitted_b is not None:
+    morph_side.info(latent.frequency_path_finding(frequencies, fitted_a, fitted_b))
+    morph_side.plotly_chart(frequency_path_figure(positions, frequencies, fitted_a, fitted_b,
+                                                  current_step),
+                            width="stretch", key="latent_freq_path",
+                            config={"displayModeBar": False})
+    morph_side.caption("Frequencies are fitted to the series (the best least-squares sine), "
+                       "the inputs' as well as the decoded ones, so both are measured alike.")
 
 picked = selected[:MAX_SELECTED] or [series_a, series_b]
-st.subheader("Selected series" if selected else "Series A and B")
-st.plotly_chart(reconstruction_figure(data.val[picked], view.reconstructions[picked]),
+st.subheader("The selected series" if selected else "Series A and B")
+st.plotly_chart(series_figure(data.val[picked], view.reconstructions[picked], picked),
                 width="stretch", key="latent_selected", config={"displayModeBar": False})
-st.caption(", ".join(f"panel {k + 1}: series {i + 1}" for k, i in enumerate(picked))
-           + (f" (the first {MAX_SELECTED} of {len(selected)} selected)"
-              if len(selected) > MAX_SELECTED else "") + ".")
-
-st.header("Decoding between A and B")
-if series_a == series_b:
-    st.info("A and B are the same series, so the line between their codes is one point. "
-            "Pick two different series above.")
-frequencies = [latent.fitted_frequency(series) for series in decoded]
-st.plotly_chart(morph_figure(positions, decoded, data.val[series_a], data.val[series_b],
-                             current_step, frequencies),
-                width="stretch", key="latent_morph", config={"displayModeBar": False})
-st.caption(f"Each faint line is the decoder's output for one of {MORPH_STEPS} points on the "
-           "line between the two codes, from A's (blue) to B's (red); the bold one is at the "
-           "slider's position. The dotted lines are the two input series.")
-fitted_a, fitted_b = (latent.fitted_frequency(data.val[i]) for i in (series_a, series_b))
-if series_a != series_b and fitted_a is not None and fitted_b is not None:
-    st.plotly_chart(frequency_path_figure(positions, frequencies, fitted_a, fitted_b,
-                                          current_step),
-                    width="stretch", key="latent_freq_path", config={"displayModeBar": False})
-    st.markdown(latent.frequency_path_finding(frequencies, fitted_a, fitted_b))
-    st.caption("Frequencies here are fitted to the series (the best least-squares sine), the "
-               "input's as well as the decoded ones, so the two are measured alike.")
+if len(selected) > MAX_SELECTED:
+    st.caption(f"The first {MAX_SELECTED} of the {len(selected)} selected series.")

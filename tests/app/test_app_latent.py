@@ -121,8 +121,7 @@ def test_a_selection_picks_a_and_b_and_forged_ones_are_ignored() -> None:
     at.run()
     assert (at.selectbox(key="latent_a").value, at.selectbox(key="latent_b").value) == (3, 5)
     panels = chart(at, "latent_selected")["layout"]["annotations"]
-    assert [p["text"] for p in panels] == ["series 1", "series 2", "series 3"]
-    assert "panel 1: series 4, panel 2: series 6, panel 3: series 8" in page_text(at)
+    assert [p["text"] for p in panels] == ["series 4", "series 6", "series 8"]
     scatter = chart(at, "latent_scatter")
     assert trace_named(scatter, "A: series 4") and trace_named(scatter, "B: series 6")
 

@@ -1,7 +1,7 @@
 """Every page at phone, projector and desktop size, saved whole for a person to look at.
 
 artifacts/screenshots/<size>/<page>.png: Home, the Architecture page of each architecture,
-Train after a short run, Time steps. Looks are judged by a person; the test fails only on what
+Train after a short run, Latent space of that run, Time steps. Looks are judged by a person; the test fails only on what
 a machine can tell: a page without its heading, its sidebar settings or its charts, an
 exception box, a dialog, a console error.
 """
@@ -85,4 +85,8 @@ def test_every_page_at_every_size(new_context, app_url: str, size: str) -> None:
     wait_for_streamlit(page)
     check_page(page, "Train", charts=True)
     whole_page(page, size, "train")
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Latent space").click()
+    wait_for_page(page)  # the same session, so the run just trained
+    check_page(page, "Latent space", charts=True)
+    whole_page(page, size, "latent")
     visit(f"timesteps?{SHORT_RUN}", "Time steps", "timesteps", charts=True)
