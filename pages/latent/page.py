@@ -75,7 +75,7 @@ freq = view.parameter("freq").values
 default_ends = (int(np.argmin(freq)), int(np.argmax(freq)))
 selected = selected_series(n)
 ends_from_selection(selected, default_ends)
-label = [f"series {i + 1} · {freq[i]:.2f} cycles" for i in range(n)]
+label = [f"{i + 1} · {freq[i]:.2f} cycles" for i in range(n)]
 pick_colour, pick_a, pick_b = st.columns([5, 2, 2])
 colour_key = pick_colour.radio("Colour by", [p.key for p in shown], horizontal=True,
                                key="latent_colour",
@@ -85,9 +85,8 @@ series_a = pick_a.selectbox("Series A", range(n), key=A_KEY, format_func=label._
 series_b = pick_b.selectbox("Series B", range(n), key=B_KEY, format_func=label.__getitem__)
 same = [p for p in view.parameters if not p.varies]
 if same:
-    pick_colour.caption(" ".join(f"Every series here has the same {p.label} "
-                                 f"({p.values[0]:g}), so it is not offered as a colour."
-                                 for p in same))
+    pick_colour.caption(" ".join(f"Not offered: the {p.label}, the same ({p.values[0]:g}) for "
+                                 "every series here." for p in same))
 position = st.slider("Position on the line from A's code (0) to B's (1)", 0.0, 1.0, 0.5, 0.1,
                      key="latent_position")
 current_step = int(round(position * (MORPH_STEPS - 1)))
