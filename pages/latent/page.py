@@ -70,9 +70,11 @@ for tone, text in latent.findings(view, epochs):
     {"good": st.success, "caution": st.warning}.get(tone, st.info)(text)
 
 st.header("The codes in 2-D, and between two of them")
-shown = [p for p in view.parameters if p.varies]
+shown = [p for p in view.parameters if p.varies] or list(view.parameters[:1])
 freq = view.parameter("freq").values
-default_ends = (int(np.argmin(freq)), int(np.argmax(freq)))
+# The slowest and the fastest series; if every series has one frequency, the first two.
+default_ends = ((int(np.argmin(freq)), int(np.argmax(freq))) if np.ptp(freq) > 0
+                else (0, min(1, n - 1)))
 selected = selected_series(n)
 ends_from_selection(selected, default_ends)
 label = [f"{i + 1} · {freq[i]:.2f} cycles" for i in range(n)]

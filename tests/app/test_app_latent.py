@@ -137,3 +137,13 @@ def test_the_slider_moves_the_decoded_point_from_a_to_b() -> None:
     bold = [t for t in chart(at, "latent_morph")["data"] if t.get("showlegend") is not False
             and t["name"].startswith("decoded at")]
     assert [t["name"].split(":")[0] for t in bold] == ["decoded at 1.0"]
+
+
+def test_when_every_series_has_one_frequency_it_is_not_a_colour_and_a_b_differ() -> None:
+    # At T = 2 the frequencies are capped at 0.8 cycles: every series has the same one.
+    at = trained_here({"arch": "encdec_ad", "seq_len": "2", "epochs": "2", "n_series": "16",
+                       "units": "4", "seed": "206"})
+    assert "frequency" not in at.radio(key="latent_colour").options
+    assert "Not offered: the frequency, the same (0.8) for every series here." in page_text(at)
+    assert at.selectbox(key="latent_a").value != at.selectbox(key="latent_b").value
+    assert "A and B are the same series" not in page_text(at)
