@@ -85,10 +85,6 @@ colour_key = pick_colour.radio("Colour by", [p.key for p in shown], horizontal=T
 colour = view.parameter(colour_key or shown[0].key)
 series_a = pick_a.selectbox("Series A", range(n), key=A_KEY, format_func=label.__getitem__)
 series_b = pick_b.selectbox("Series B", range(n), key=B_KEY, format_func=label.__getitem__)
-same = [p for p in view.parameters if not p.varies]
-if same:
-    pick_colour.caption(" ".join(f"Not offered: the {p.label}, the same ({p.values[0]:g}) for "
-                                 "every series here." for p in same))
 position = st.slider("Position on the line from A's code (0) to B's (1)", 0.0, 1.0, 0.5, 0.1,
                      key="latent_position")
 current_step = int(round(position * (MORPH_STEPS - 1)))
@@ -111,6 +107,10 @@ scatter_side.caption("Each dot is one validation series' code, seen along the tw
                      "second one for B, or draw a box around several to see them below. The "
                      "dotted line is the straight line between A's and B's codes, the star the "
                      "point the slider decodes.")
+same = [p for p in view.parameters if not p.varies]
+if same:  # the app's sines share one amplitude
+    scatter_side.caption(" ".join(f"Not offered as a colour: the {p.label}, the same "
+                                  f"({p.values[0]:g}) for every series here." for p in same))
 morph_side.plotly_chart(morph_figure(positions, decoded, data.val[series_a],
                                      data.val[series_b], current_step, frequencies),
                         width="stretch", key="latent_morph", config={"displayModeBar": False})

@@ -144,6 +144,6 @@ def test_when_every_series_has_one_frequency_it_is_not_a_colour_and_a_b_differ()
     at = trained_here({"arch": "encdec_ad", "seq_len": "2", "epochs": "2", "n_series": "16",
                        "units": "4", "seed": "206"})
     assert "frequency" not in at.radio(key="latent_colour").options
-    assert "Not offered: the frequency, the same (0.8) for every series here." in page_text(at)
+    assert "Not offered as a colour: the frequency, the same (0.8) for every series here." in page_text(at)
     assert at.selectbox(key="latent_a").value != at.selectbox(key="latent_b").value
     assert "A and B are the same series" not in page_text(at)
