@@ -14,7 +14,6 @@ own forward pass from there, so nothing of the decoder is re-implemented here.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .archs import build_model
 from .shapes.trace import trace
 from .spec import ModelSpec
 
@@ -130,8 +130,9 @@ def decode(model: nn.Module, codes: np.ndarray, placeholder: np.ndarray | None =
 
     The model runs its own forward pass on `placeholder` inputs (zeros unless given) while a
     hook hands the decoder `codes` in place of what the encoder computed, so the decoder sees
-    nothing of the placeholder. The hook goes on a private copy: a trained model is shared by
-    every learner of its run, and a hook on it would reach their forward passes too.
+    nothing of the placeholder. The hook goes on a private model with the same weights: a
+    trained model is shared by every learner of its run, and a hook on it would reach their
+    forward passes too (a deep copy would also copy any hook another page holds on it).
     """
     spec: ModelSpec = model.spec
     codes_t = torch.as_tensor(np.asarray(codes), dtype=torch.float32)
@@ -141,7 +142,9 @@ def decode(model: nn.Module, codes: np.ndarray, placeholder: np.ndarray | None =
     shape = (codes_t.shape[0], spec.seq_len, spec.n_features)
     x = (torch.zeros(shape) if placeholder is None
          else torch.as_tensor(placeholder, dtype=torch.float32))
-    own = copy.deepcopy(model).eval()  # eval: a conditional decoder feeds back its own output
+    own = build_model(spec, seed=0)  # seeded: a build draws no numbers from torch's global RNG
+    own.load_state_dict(model.state_dict())
+    own.eval()  # eval: a conditional decoder feeds back its own output, not the placeholder
     replacement = _as_module_output(spec, codes_t)
     own.get_submodule(code_layout(spec).module).register_forward_hook(
         lambda _module, _inputs, _output: replacement)

@@ -135,6 +135,22 @@ def test_only_the_code_reaches_the_decoder_and_the_shared_model_is_left_alone(sp
     assert not any(m._forward_hooks for m in model.modules())
 
 
+def test_a_hook_another_page_holds_on_the_shared_model_does_not_reach_decode():
+    spec = small(ModelSpec(arch="hidden_n"))
+    model = build_model(spec, seed=9).eval()
+    codes = latent.encode(model, series(2, spec, seed=10))
+
+    def elsewhere(_module, _inputs, _output):
+        raise AssertionError("another page's hook ran inside decode")
+
+    handle = model.enc2.register_forward_hook(elsewhere)
+    try:
+        decoded = latent.decode(model, codes)
+    finally:
+        handle.remove()
+    assert decoded.shape == (2, spec.seq_len, 1)
+
+
 @pytest.mark.parametrize("spec", VARIANTS, ids=IDS)
 def test_the_ends_of_the_line_decode_like_the_codes_themselves(spec: ModelSpec):
     spec = small(spec)
