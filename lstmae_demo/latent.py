@@ -36,6 +36,9 @@ MEAN_PLATEAU = 0.5
 PERMUTATIONS = 199  # label shuffles of the permutation test; p is at least 1 / 200
 PERMUTATION_BATCH = 50  # shuffles computed at once (50 x N x N numbers)
 FREQ_STEP = 0.01  # cycles per window between the candidate frequencies of a sine fit
+# A step along the line that changes the decoded frequency by more than this many times an
+# even share of the way from A's to B's is a jump, not a smooth passage.
+JUMP = 3.0
 # A series whose values vary less than this (standard deviation) is taken as a flat line,
 # which has no frequency (an untrained decoder's answer). The data's sines have 0.57.
 FLAT = 0.05
@@ -509,15 +512,23 @@ def frequency_path_finding(frequencies: list[float | None], freq_a: float | None
         return (f"{flat} of the {len(frequencies)} points on the line decode to an almost flat "
                 "line (no sine at all): the decoder does not turn these codes into sines yet.")
     middle = frequencies[len(frequencies) // 2]
-    steps = np.diff(frequencies) * np.sign(freq_b - freq_a)
+    steps = np.diff(frequencies) * np.sign(freq_b - freq_a)  # > 0: towards B's frequency
     tolerance = max(0.05, 0.1 * abs(freq_b - freq_a))  # a fit's wobble is not a turn
+    even = abs(freq_b - freq_a) / (len(frequencies) - 1)  # each step's share of a straight path
     steady = bool(np.all(steps >= -tolerance))
     inside = min(freq_a, freq_b) - tolerance <= middle <= max(freq_a, freq_b) + tolerance
+    largest = int(np.argmax(np.abs(steps)))
     numbers = (f"the decoded series' frequency goes from {frequencies[0]:.2f} to "
                f"{frequencies[-1]:.2f} cycles per window (A's series has {freq_a:.2f}, B's "
                f"{freq_b:.2f}) and is {middle:.2f} halfway")
     if abs(freq_b - freq_a) < 2 * tolerance:
         return f"A and B have almost the same frequency: {numbers}."
+    if steady and abs(steps[largest]) > JUMP * even:
+        share = 1 / (len(frequencies) - 1)
+        return (f"Along the line {numbers}, but it jumps: from {frequencies[largest]:.2f} to "
+                f"{frequencies[largest + 1]:.2f} between positions {largest * share:.1f} and "
+                f"{(largest + 1) * share:.1f}. The decoder snaps from a sine like one series "
+                "to a sine like the other instead of passing through in-between ones.")
     if steady and inside:
         return (f"Along the line {numbers}: points between the two codes decode to sines of "
                 "in-between frequency, so the decoder has learned a smooth map from code to "

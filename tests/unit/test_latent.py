@@ -330,5 +330,8 @@ def test_the_frequency_path_in_words():
     assert "in-between frequency" in steady and "1.96 halfway" in steady
     jumpy = latent.frequency_path_finding([2.36, 1.2, 3.0, 1.7, 1.49], 2.36, 1.48)
     assert "does not move steadily" in jumpy
+    jump = latent.frequency_path_finding([1.0, 1.02, 1.05, 2.9, 2.95, 3.0], 0.99, 2.99)
+    assert "it jumps: from 1.05 to 2.90 between positions 0.4 and 0.6" in jump
+    assert "in-between frequency" not in jump
     flat = latent.frequency_path_finding([0.5, None, None, 1.0, 1.2], 0.5, 1.2)
     assert flat.startswith("2 of the 5 points")
