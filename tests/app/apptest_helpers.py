@@ -10,9 +10,10 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-HOME, ARCHITECTURE, TRAIN, TIMESTEPS, ANOMALIES = (
-    f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "anomalies"))
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, ANOMALIES]
+HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
+    f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "latent",
+                                   "anomalies"))
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
