@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .archs import build_model
+from .archs import private_copy
 from .shapes.trace import trace
 from .spec import ModelSpec
 
@@ -133,9 +133,7 @@ def decode(model: nn.Module, codes: np.ndarray, placeholder: np.ndarray | None =
 
     The model runs its own forward pass on `placeholder` inputs (zeros unless given) while a
     hook hands the decoder `codes` in place of what the encoder computed, so the decoder sees
-    nothing of the placeholder. The hook goes on a private model with the same weights: a
-    trained model is shared by every learner of its run, and a hook on it would reach their
-    forward passes too (a deep copy would also copy any hook another page holds on it).
+    nothing of the placeholder. The hook goes on a private copy (archs.private_copy).
     """
     spec: ModelSpec = model.spec
     codes_t = torch.as_tensor(np.asarray(codes), dtype=torch.float32)
@@ -145,9 +143,8 @@ def decode(model: nn.Module, codes: np.ndarray, placeholder: np.ndarray | None =
     shape = (codes_t.shape[0], spec.seq_len, spec.n_features)
     x = (torch.zeros(shape) if placeholder is None
          else torch.as_tensor(placeholder, dtype=torch.float32))
-    own = build_model(spec, seed=0)  # seeded: a build draws no numbers from torch's global RNG
-    own.load_state_dict(model.state_dict())
-    own.eval()  # eval: a conditional decoder feeds back its own output, not the placeholder
+    # eval: a conditional decoder feeds back its own output, not the placeholder
+    own = private_copy(model).eval()
     replacement = _as_module_output(spec, codes_t)
     own.get_submodule(code_layout(spec).module).register_forward_hook(
         lambda _module, _inputs, _output: replacement)
