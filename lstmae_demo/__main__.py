@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from . import codegen
 from .archs import REGISTRY, get_arch
 from .config import AppConfig
 from .data import BUNDLED, BundledConfig, DataError, load_csv, make_bundled, make_sine
+from .jobs.dask_runner import ClusterError
 from .settings import KNOB, MODEL_FIELDS, defaults, shown
 from .shapes.trace import Trace, trace
 from .spec import ModelSpec, SpecError, preset, validate
@@ -97,6 +99,9 @@ def build_parser() -> Parser:
     tr.add_argument("--until-mse", type=float, help="stop once validation MSE <= this")
     tr.add_argument("--threads", type=int, default=1, help="torch threads (1: measured best)")
     tr.add_argument("--json", action="store_true")
+    tr.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=os.environ.get(
+        "LSTMAE_DASK_SCHEDULER") or None, help="train on this Dask cluster (default: "
+        "$LSTMAE_DASK_SCHEDULER; unset: in this process); sine or bundled data, no --load")
     code = sub.add_parser("code", help="print PyTorch or Keras source of the model")
     _model_flags(code)
     code.add_argument("--framework", required=True, choices=("pytorch", "keras"))
@@ -194,6 +199,24 @@ class CsvSplit:
     val: object
 
 
+def _cluster_job(args: argparse.Namespace, spec: ModelSpec, cfg: TrainConfig):
+    """The run as plain data for --scheduler: only what a worker can rebuild on its own."""
+    from .jobs import JobSpec
+
+    if args.load is not None:
+        raise UsageError("--load reads a file on this machine, which the cluster's workers do "
+                         "not have: train it here (without --scheduler)")
+    if args.data == "sine":
+        flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
+        data = AppConfig(defaults() | dataclasses.asdict(spec) | flags).sine
+    elif args.data in BUNDLED:
+        data = BundledConfig(name=args.data, seq_len=spec.seq_len)
+    else:
+        raise UsageError("--scheduler trains sine or bundled data; a CSV file on this machine "
+                         "does not reach the cluster's workers: train it without --scheduler")
+    return JobSpec(model=spec, data=data, train=cfg)
+
+
 def _train(args: argparse.Namespace) -> dict:
     from .training import fit
     from .weights import save
@@ -211,7 +234,16 @@ def _train(args: argparse.Namespace) -> dict:
                                    strict=True):
                 losses[name].append(value)
 
-    done = fit(model, data.train, data.val, cfg, on_event=on_event)
+    if args.scheduler:  # the cluster builds model and data itself from the JobSpec
+        from .jobs.dask_runner import train_on_cluster
+
+        done, model, view = train_on_cluster(args.scheduler, _cluster_job(args, spec, cfg),
+                                             on_epoch=lambda e: _progress(e, cfg.epochs))
+        losses = dict(zip(losses, (list(view.train_losses), list(view.val_losses),
+                                   list(view.val_mses)), strict=True))
+        _progress(done, cfg.epochs)
+    else:
+        done = fit(model, data.train, data.val, cfg, on_event=on_event)
     if args.save is not None:
         save(model, args.save, data=described, training=cfg.to_dict(), losses=losses)
     return {"arch": spec.arch, "spec": spec.to_dict(), **done.to_dict(), "data": described,
@@ -246,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: print the result, or one error line and return 2."""
     try:
         print(run(sys.argv[1:] if argv is None else argv))
-    except (UsageError, SpecError, TrainConfigError, DataError) as err:
+    except (UsageError, SpecError, TrainConfigError, DataError, ClusterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
