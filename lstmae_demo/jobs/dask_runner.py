@@ -126,8 +126,12 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
 
     def watch_stop() -> None:
         while not ended.is_set():
-            if stop.wait(STOP_POLL_S):
-                cancel.set()
+            try:
+                if stop.wait(STOP_POLL_S):
+                    cancel.set()
+                    return
+            except Exception:  # the scheduler is gone: nobody can send a Stop any more
+                log.warning("run %s: lost the scheduler; Stop no longer reaches it", run_id)
                 return
 
     watcher = threading.Thread(target=watch_stop, name=f"stop-{run_id}", daemon=True)
@@ -499,7 +503,8 @@ class DaskRunner:
 # --- which runner a process uses -----------------------------------------------------------
 
 
-def select(address: str | None = None) -> tuple[LocalRunner | DaskRunner, str]:
+def select(address: str | None = None, timeout: float = CONNECT_TIMEOUT_S
+           ) -> tuple[LocalRunner | DaskRunner, str]:
     """The process-wide runner and a one-line note on it.
 
     No address (argument or SCHEDULER_ENV): LocalRunner, in this process, as always. An
@@ -510,7 +515,7 @@ def select(address: str | None = None) -> tuple[LocalRunner | DaskRunner, str]:
     if not address:
         return LocalRunner(threads_per_job=1), "Training runs in this process."
     try:
-        runner = DaskRunner(address)
+        runner = DaskRunner(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as err:
         note = (f"The training cluster at {address} ({SCHEDULER_ENV}) could not be reached "
                 f"({type(err).__name__}: {err}); training runs in this process instead, and "
