@@ -130,8 +130,8 @@ def topology(replicas: int = 2, workers: int = 2, port: int | None = None,
                 sys.executable, "-m", "lstmae_demo.ui.serve", "app.py",
                 "--server.headless", "true", "--server.address", "127.0.0.1",
                 "--server.port", str(app_port), "--browser.gatherUsageStats", "false",
-                "--server.fileWatcherType", "none", "--server.cookieSecret", secret],
-                {"LSTMAE_DASK_SCHEDULER": scheduler})
+                "--server.fileWatcherType", "none"],
+                {"LSTMAE_DASK_SCHEDULER": scheduler, "STREAMLIT_SERVER_COOKIE_SECRET": secret})
         conf = workdir / "nginx.conf"
         conf.write_text(render_nginx(top.url.rsplit("//", 1)[1],
                                      [u.rsplit("//", 1)[1] for u in top.replicas], workdir))
