@@ -503,26 +503,29 @@ class DaskRunner:
 # --- which runner a process uses -----------------------------------------------------------
 
 
-def select(address: str | None = None, timeout: float = CONNECT_TIMEOUT_S
-           ) -> tuple[LocalRunner | DaskRunner, str]:
-    """The process-wide runner and a one-line note on it.
+def select(address: str | None = None, timeout: float | None = None
+           ) -> tuple[LocalRunner | DaskRunner, str | None]:
+    """The process-wide runner, and a note if it is not the one that was asked for.
 
     No address (argument or SCHEDULER_ENV): LocalRunner, in this process, as always. An
-    address: a DaskRunner on that scheduler; if it cannot be reached, LocalRunner again, with
-    a note saying so (the class keeps training, only slower and unshared between replicas).
+    address: a DaskRunner on that scheduler. If the scheduler cannot be reached at start-up:
+    LocalRunner, with a note saying so for the pages to show; the class keeps training, only
+    on this server's cores and without sharing runs with other replicas. (Refusing to start
+    would leave a class with no app at all because of one missing machine.)
     """
     address = (address or os.environ.get(SCHEDULER_ENV, "")).strip()
     if not address:
-        return LocalRunner(threads_per_job=1), "Training runs in this process."
+        return LocalRunner(threads_per_job=1), None
     try:
-        runner = DaskRunner(address, timeout=timeout)
+        runner = DaskRunner(address, timeout=timeout or CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as err:
         note = (f"The training cluster at {address} ({SCHEDULER_ENV}) could not be reached "
-                f"({type(err).__name__}: {err}); training runs in this process instead, and "
-                "runs are not shared with other app replicas.")
+                f"when this server started ({type(err).__name__}: {err}). Training runs on "
+                "this server instead, and runs are not shared with other app servers.")
         log.warning(note)
         return LocalRunner(threads_per_job=1), note
-    return runner, f"Training runs on the Dask cluster at {address}."
+    log.info("training runs on the Dask cluster at %s", address)
+    return runner, None
 
 
 class ClusterError(RuntimeError):

@@ -607,7 +607,7 @@ class LocalRunner:
 
 _SHARED_LOCK = threading.Lock()
 _SHARED: list = []  # at most one: the process-wide runner (LocalRunner or DaskRunner)
-_NOTE: list[str] = []  # one line on it: where training runs, and why
+_NOTE: list[str | None] = []  # why it is in-process though a cluster was asked for (or None)
 
 
 def shared_runner():
@@ -628,8 +628,9 @@ def shared_runner():
         return _SHARED[0]
 
 
-def shared_runner_note() -> str:
-    """Where the process-wide runner trains, in one line (why in-process, if it fell back)."""
+def shared_runner_note() -> str | None:
+    """Why the process-wide runner trains in this process though LSTMAE_DASK_SCHEDULER names a
+    cluster (it could not be reached at start-up); None when it trains where it was asked."""
     shared_runner()
     return _NOTE[0]
 
