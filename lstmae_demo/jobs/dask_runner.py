@@ -131,7 +131,8 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
                     cancel.set()
                     return
             except Exception:  # the scheduler is gone: nobody can send a Stop any more
-                log.warning("run %s: lost the scheduler; Stop no longer reaches it", run_id)
+                if not ended.is_set():
+                    log.warning("run %s: lost the scheduler; Stop no longer reaches it", run_id)
                 return
 
     watcher = threading.Thread(target=watch_stop, name=f"stop-{run_id}", daemon=True)
@@ -321,7 +322,16 @@ class DaskRunner:
         run = self._run(run_id)
         if run.final is not None:
             return run.final
-        meta = self.client.get_metadata(_run_meta(run_id), None) or {}
+        try:
+            meta = self.client.get_metadata(_run_meta(run_id), None) or {}
+        except (OSError, TimeoutError) as err:  # not cached as final: the next poll retries
+            return JobView(
+                status=DONE, position=None, epoch=0, total_epochs=run.job.train.epochs,
+                train_losses=(), val_losses=(), val_mses=(), reconstructions=None,
+                reconstructions_epoch=0, started=None, last_epoch=None, finished=None,
+                error=(f"The training cluster at {self.address} does not answer "
+                       f"({type(err).__name__}); reload the page in a moment."),
+                run_id=run_id)
         progress = pickle.loads(meta["progress"]) if meta.get("progress") else None
         finished = progress["finished"] if progress else None
         error = None

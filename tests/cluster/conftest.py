@@ -13,6 +13,8 @@ def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   resources={"train": 1}, dashboard_address=None,
                                   host="127.0.0.1") as made:
+        with distributed.Client(made, set_as_default=False) as client:  # both import torch
+            client.run(__import__, "lstmae_demo.jobs.dask_runner")      # now, side by side
         yield made
 
 
