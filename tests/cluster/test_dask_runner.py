@@ -140,3 +140,24 @@ def test_an_unreachable_scheduler_falls_back_to_training_in_process():
     assert "tcp://127.0.0.1:9" in note and "could not be reached" in note
     local, none = select("")
     assert isinstance(local, LocalRunner) and none is None
+
+
+def test_the_cli_trains_on_the_cluster_with_the_numbers_it_gets_in_process(cluster, tmp_path,
+                                                                           capsys):
+    import json
+
+    from lstmae_demo.__main__ import main, run
+    from lstmae_demo.weights import load
+
+    argv = ["train", "--arch", "repeatvector", "--units", "8", "--seq-len", "10",
+            "--n-series", "32", "--epochs", "2", "--json"]
+    here = json.loads(run(argv))
+    there = json.loads(run([*argv, "--scheduler", cluster.scheduler_address,
+                            "--save", str(tmp_path / "m.safetensors")]))
+    assert there["val_mse"] == here["val_mse"] and there["epochs"] == 2
+    assert len(load(tmp_path / "m.safetensors").metadata["losses"]["val_mse"]) == 2
+    csv = tmp_path / "series.csv"
+    csv.write_text("value\n" + "\n".join(str(i % 7) for i in range(60)) + "\n")
+    capsys.readouterr()
+    assert main([*argv, "--scheduler", cluster.scheduler_address, "--data", str(csv)]) == 2
+    assert "does not reach the cluster's workers" in capsys.readouterr().err
