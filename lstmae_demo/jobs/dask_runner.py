@@ -180,6 +180,7 @@ class _Followed:
     attachments: dict[str, _Attachment] = field(default_factory=dict)
     model: nn.Module | None = None
     final: JobView | None = None  # once done, its last view (an ended run changes no more)
+    seen: JobView | None = None  # the latest view any poll fetched (for counts: no round trip)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def learners(self) -> int:
@@ -241,18 +242,17 @@ class DaskRunner:
         return int(sum(w.get("resources", {}).get(RESOURCE, 0) for w in workers))
 
     def counts(self) -> tuple[int, int]:
-        """(running, waiting) among the runs this replica follows."""
+        """(running, waiting) among the runs this replica follows, as their pages' latest
+        polls saw them (no scheduler round trip: every page's poll asks)."""
         with self._lock:
-            going = [r.run_id for r in self._runs.values() if r.final is None]
-        views = [self.snapshot(run_id) for run_id in going]
+            views = [r.seen for r in self._runs.values() if r.final is None and r.seen]
         return (sum(v.status == RUNNING for v in views), sum(v.status == QUEUED for v in views))
 
     def following(self) -> int:
-        """How many of this replica's pages follow a run that has not ended."""
+        """How many of this replica's pages follow a run not seen to end (no round trip)."""
         with self._lock:
             runs = list(self._runs.values())
-        return sum(len(r.attachments) for r in runs
-                   if r.attachments and r.final is None and not self.snapshot(r.run_id).done)
+        return sum(len(r.attachments) for r in runs if r.final is None)
 
     def kept(self) -> int:
         """How many runs this replica follows."""
@@ -358,6 +358,7 @@ class DaskRunner:
             finished=finished, error=error, run_id=run_id,
             epoch_seconds=sum(seconds) / len(seconds) if seconds else None,
             learners=learners, watchers=watchers)
+        run.seen = view
         if view.done:
             run.final = view
         return view

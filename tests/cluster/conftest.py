@@ -27,4 +27,6 @@ def runners(cluster):
             for _ in range(2)]
     yield made
     for runner in made:
+        for run_id in list(runner._runs):  # nothing a test started trains on after it
+            runner.stop(run_id)
         runner.close()

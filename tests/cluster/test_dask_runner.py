@@ -76,6 +76,7 @@ def test_stop_from_another_replica_ends_the_run_before_its_next_epoch(runners):
     handle = first.submit(job(LONG, seed=14))
     assert handle.wait_first_epoch(60)
     at_stop = handle.snapshot().epoch
+    assert first.counts() == (1, 0) and first.following() == 1  # what the pages' polls read
     started = time.perf_counter()
     second.stop(handle.run_id)
     assert handle.wait(30)  # a bound against hanging; the seconds are printed for the record
@@ -83,7 +84,9 @@ def test_stop_from_another_replica_ends_the_run_before_its_next_epoch(runners):
     view = handle.snapshot()
     assert view.finished.reason == "cancelled"
     assert at_stop <= view.epoch <= at_stop + 1 < LONG.epochs
-    assert not first.submit(job(LONG, seed=14)).joined or first.stop(handle.run_id)
+    assert first.counts() == (0, 0) and first.following() == 0
+    again = first.submit(job(LONG, seed=14))  # a stopped run is never joined
+    assert not again.joined and again.run_id != handle.run_id
 
 
 def test_a_run_nobody_wants_any_more_stops(runners):
