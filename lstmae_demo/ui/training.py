@@ -24,6 +24,7 @@ from ..archs import Autoencoder
 from ..config import AppConfig
 from ..data import BundledConfig, CsvConfig, DataConfig, SineConfig
 from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, RunNotFound, shared_runner
+from ..jobs.local import shared_runner_note
 from ..settings import KNOB, KNOBS, MODEL_FIELDS
 from ..spec import ModelSpec
 from ..weights import WeightsFile
@@ -49,8 +50,15 @@ TRAIN_FIELDS = ("epochs", "batch_size")
 
 
 def runner() -> LocalRunner:
-    """The process-wide runner: its slots keep torch threads x running runs <= cores."""
+    """The process-wide runner: its slots keep torch threads x running runs <= cores (or a
+    DaskRunner, same methods, when LSTMAE_DASK_SCHEDULER names a reachable cluster)."""
     return shared_runner()
+
+
+def fallback_note() -> str | None:
+    """Why training runs on this server though a cluster was configured (None otherwise)."""
+    runner()
+    return shared_runner_note()
 
 
 @dataclass(frozen=True)
