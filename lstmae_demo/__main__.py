@@ -112,7 +112,7 @@ def build_parser() -> Parser:
     tr.add_argument("--json", action="store_true")
     tr.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=os.environ.get(
         "LSTMAE_DASK_SCHEDULER") or None, help="train on this Dask cluster (default: "
-        "$LSTMAE_DASK_SCHEDULER; unset: in this process); sine or bundled data, no --load")
+        "$LSTMAE_DASK_SCHEDULER; unset: in this process); any --data, no --load")
     code = sub.add_parser("code", help="print PyTorch or Keras source of the model")
     _model_flags(code)
     code.add_argument("--framework", required=True, choices=("pytorch", "keras"))
