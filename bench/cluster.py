@@ -58,6 +58,7 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'backend':<10} {'slots':>5} {'runs/min':>9} {'first point s':>14} {'s/run':>7}")
     offset = 0
+    rows: dict[tuple[str, int], dict[str, float]] = {}
     for slots in (1, 2):
         offset += 1000
         local = measure(LocalRunner(slots=slots, policy=FIFO), jobs(args.runs, args.epochs,
@@ -71,10 +72,34 @@ def main() -> None:
             dask = measure(runner, jobs(args.runs, args.epochs, offset + 500))
             runner.close()
         for name, row in (("in-process", local), ("dask", dask)):
+            rows[name, slots] = row
             print(f"{name:<10} {slots:>5} {row['runs_per_min']:>9.1f} "
                   f"{row['first_point_s']:>14.2f} {row['seconds_per_run']:>7.2f}")
         print(f"(cluster of {slots} worker(s) started and warmed in {started:.1f} s)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    for slots in (1, 2):
+        ratio = rows["dask", slots]["runs_per_min"] / rows["in-process", slots]["runs_per_min"]
+        print(f"{slots} slot(s): the cluster's throughput is {ratio:.2f}x in-process, its "
+              f"first point {rows['dask', slots]['first_point_s']:.2f} s against "
+              f"{rows['in-process', slots]['first_point_s']:.2f} s")
+    arithmetic(rows["dask", 1]["runs_per_min"], rows["dask", 2]["runs_per_min"], args.epochs)
+
+
+def arithmetic(one: float, two: float, epochs: int, default_epochs: int = 100) -> None:
+    """A class whose learners all train distinct runs at the app's defaults, on N workers
+    of one core like these: minutes until the last run ends. Runs per minute per worker are
+    the measured ones scaled from `epochs` to the app's default epochs, and N workers give N
+    times one worker's rate times the measured scaling from one worker to two (an
+    assumption beyond two: measured here only up to two). A class following one link shares
+    one run, whatever its size."""
+    per_worker = one * epochs / default_epochs
+    scaling = two / (2 * one)
+    print(f"\nArithmetic (distinct runs of {default_epochs} epochs; {per_worker:.2f} runs per "
+          f"minute per worker, scaling 1 -> 2 workers {scaling:.2f}):")
+    print(f"{'learners':>8} " + " ".join(f"{f'{n} workers':>11}" for n in (2, 8, 32)))
+    for learners in (30, 300):
+        minutes = [learners / (per_worker * n * (scaling if n > 1 else 1)) for n in (2, 8, 32)]
+        print(f"{learners:>8} " + " ".join(f"{m:>9.1f} m" for m in minutes))
 
 
 if __name__ == "__main__":

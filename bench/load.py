@@ -594,7 +594,7 @@ def run(quick: bool = False, sizes: Sequence[int] | None = None,
         finally:
             browser.close()
             idle_browser.close()
-    sec = Section("7. A class on one server: N learners press Train at once")
+    sec = Section("A class on one server (python -m bench.load): N learners press Train at once")
     runs = ("--quick: tiny runs, the figures mean nothing" if quick
             else f"the app's defaults with {EPOCHS} epochs per run")
     where = (f"--yield: the class's browsers confined to one core at niceness {BROWSER_NICE} "

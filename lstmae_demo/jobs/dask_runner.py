@@ -13,6 +13,9 @@ run lives on the scheduler, under `PREFIX` in its metadata store:
   "wanted": {replica id: learners attached there}};
 - [PREFIX, "weights", <id>] -> the finished weights (torch.save bytes), so a finished run
   survives the worker that trained it;
+- [PREFIX, "ended", <id>] -> when the run ended or a page last looked at it since (wall
+  seconds): runs looked at by nobody for FINISHED_TTL_S, and the oldest beyond
+  MAX_FINISHED_RUNS, are removed from the store by any replica's sweep (`sweep()`);
 and the run's future is a published dataset named after its id (it keeps the task alive
 whichever replica submitted it). Stop is a `distributed.Event` a thread on the worker waits
 on: it sets the training loop's `cancel`, checked before every step, so a run stops within
@@ -33,6 +36,7 @@ what a learner who reloads onto a surviving replica wants.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -41,6 +45,7 @@ import pickle
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -52,7 +57,9 @@ from ..data import load
 from ..training import Epoch, Finished, Started, train
 from .key import code_version, run_key
 from .local import (
+    FINISHED_TTL_S,
     JOINABLE,
+    MAX_FINISHED_RUNS,
     RECONNECT_GRACE_S,
     LocalRunner,
     _ask,
@@ -73,6 +80,11 @@ RESOURCE = "train"  # one unit per core on every worker; one unit per run
 CONNECT_TIMEOUT_S = 5.0  # how long start-up waits for the scheduler before saying it failed
 STOP_POLL_S = 0.25  # the worker's stop watcher re-checks its own run's end this often
 POLL_S = 0.1  # wait() and wait_first_epoch() look at the run this often
+# Finished runs are kept as in LocalRunner (FINISHED_TTL_S after anyone last looked at one, at
+# most MAX_FINISHED_RUNS): every replica sweeps the scheduler's store this often, and a replica
+# tells the scheduler a page still looks at a finished run at most this often.
+SWEEP_EVERY_S = 30.0
+TOUCH_EVERY_S = 30.0
 
 
 def _run_meta(run_id: str, *more: str) -> list[str]:
@@ -119,6 +131,7 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
 
     stop = Event(_stop_name(run_id), client=client)
     if stop.is_set():  # stopped while it waited for a worker
+        client.set_metadata([PREFIX, "ended", run_id], time.time())
         progress["finished"] = _stopped_before_start()
         publish()
         return "cancelled"
@@ -160,6 +173,7 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
                 buffer = io.BytesIO()
                 torch.save(model.state_dict(), buffer)
                 client.set_metadata([PREFIX, "weights", run_id], buffer.getvalue())
+                client.set_metadata([PREFIX, "ended", run_id], time.time())  # kept from now
                 progress["finished"] = event
             publish()
         return progress["finished"].reason
@@ -181,6 +195,7 @@ class _Followed:
     model: nn.Module | None = None
     final: JobView | None = None  # once done, its last view (an ended run changes no more)
     seen: JobView | None = None  # the latest view any poll fetched (for counts: no round trip)
+    touched: float = 0.0  # wall time this replica last told the scheduler a page looked at it
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def learners(self) -> int:
@@ -196,13 +211,23 @@ def _failure(err: BaseException, attempts: int) -> str:
     return f"Training failed: {type(err).__name__}: {err}"
 
 
+def _expired(run_id: str) -> str:
+    """Why a run id finds nothing, in words a page can show."""
+    shown = repr(run_id)[:24] + ("…" if len(repr(run_id)) > 24 else "")
+    return (f"Run {shown} is not known to the training cluster: check the link, or train "
+            f"again (a finished run is kept {FINISHED_TTL_S // 60:.0f} minutes after anyone "
+            "last looked at it).")
+
+
 class DaskRunner:
     """Runs JobSpecs on a Dask cluster; any replica connected to the same scheduler finds
     every run by id. `address`: the scheduler's tcp://host:port, or a distributed.Client."""
 
     def __init__(self, address, *, grace_seconds: float = RECONNECT_GRACE_S,
                  check_seconds: float | None = 1.0, clock: Callable[[], float] = time.monotonic,
-                 timeout: float = CONNECT_TIMEOUT_S):
+                 timeout: float = CONNECT_TIMEOUT_S, finished_ttl: float = FINISHED_TTL_S,
+                 max_finished: int = MAX_FINISHED_RUNS, sweep_seconds: float = SWEEP_EVERY_S,
+                 wall: Callable[[], float] = time.time):
         from distributed import Client, Lock
 
         self._own_client = not isinstance(address, Client)
@@ -217,6 +242,10 @@ class DaskRunner:
         self.policy = FIFO  # Dask hands free workers the oldest waiting task first
         self._grace, self._clock = grace_seconds, clock
         self._runs: dict[str, _Followed] = {}
+        # Runs swept from the store that a page still holds a handle of: it keeps what it saw.
+        self._held: weakref.WeakValueDictionary[str, _Followed] = weakref.WeakValueDictionary()
+        self._ttl, self._max_finished, self._wall = finished_ttl, max_finished, wall
+        self._sweep_seconds, self._last_sweep = sweep_seconds, 0.0
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._monitor = None
@@ -321,6 +350,7 @@ class DaskRunner:
         """The run's state as its worker last published it (one scheduler round trip)."""
         run = self._run(run_id)
         if run.final is not None:
+            self._touch(run)
             return run.final
         try:
             meta = self.client.get_metadata(_run_meta(run_id), None) or {}
@@ -361,6 +391,7 @@ class DaskRunner:
         run.seen = view
         if view.done:
             run.final = view
+            self._touch(run)  # a failed task's worker may not have said so itself
         return view
 
     def attempts(self, run_id: str) -> int:
@@ -392,6 +423,8 @@ class DaskRunner:
                 weights = self.client.get_metadata([PREFIX, "weights", run_id], None)
                 if weights is not None:
                     model.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+                elif run.final is not None and run.final.epoch > 0:  # swept meanwhile
+                    raise RunNotFound(run_id, _expired(run_id))
                 run.model = model.eval()
             return run.model
 
@@ -399,6 +432,7 @@ class DaskRunner:
 
     def _handle(self, run: _Followed, who: str | None, joined: bool,
                 watch_only: bool = False) -> RunHandle:
+        self._held[run.run_id] = run
         return RunHandle(runner=self, run_id=run.run_id, job=run.job, record=run, who=who,
                          joined=joined, watch_only=watch_only)
 
@@ -407,14 +441,12 @@ class DaskRunner:
         if not isinstance(run_id, str):
             run_id = repr(run_id)
         with self._lock:
-            run = self._runs.get(run_id)
+            run = self._runs.get(run_id) or self._held.get(run_id)
         if run is not None:
             return run
         meta = self.client.get_metadata(_run_meta(run_id, "job"), None)
         if meta is None:
-            shown = repr(run_id)[:24] + ("…" if len(repr(run_id)) > 24 else "")
-            raise RunNotFound(run_id[:64], f"Run {shown} is not known to the training "
-                                           "cluster: check the link, or train again.")
+            raise RunNotFound(run_id[:64], _expired(run_id))
         try:
             future = self.client.get_dataset(_dataset_name(run_id))
         except KeyError:
@@ -479,10 +511,57 @@ class DaskRunner:
                 return False
             time.sleep(POLL_S if end is None else max(0.0, min(POLL_S, end - time.monotonic())))
 
+    def _touch(self, run: _Followed) -> None:
+        """Tell the scheduler a page looked at this finished run (at most every
+        TOUCH_EVERY_S per run and replica): its lifetime starts again."""
+        now = self._wall()
+        if now - run.touched >= TOUCH_EVERY_S:
+            run.touched = now
+            self.client.set_metadata([PREFIX, "ended", run.run_id], now)
+
+    def sweep(self) -> list[str]:
+        """Remove from the scheduler's store every finished run nobody looked at for the
+        lifetime, and the oldest beyond the most kept; forget them here. Returns their ids.
+        (One round trip: the choice and the removal happen on the scheduler.)"""
+
+        def on_scheduler(dask_scheduler, prefix, now, ttl, most):  # pickled by value
+            store = dask_scheduler.task_metadata.get(prefix) or {}
+            ended = store.get("ended") or {}
+            order = sorted(ended, key=ended.get)
+            gone = [r for r in order if now - ended[r] > ttl]
+            kept = [r for r in order if now - ended[r] <= ttl]
+            gone += kept[:max(0, len(kept) - most)]
+            for run_id in gone:
+                for part in ("run", "weights", "ended"):
+                    (store.get(part) or {}).pop(run_id, None)
+            by_key = store.get("by_key") or {}
+            for digest in [d for d, r in by_key.items() if r in set(gone)]:
+                del by_key[digest]
+            return gone
+
+        gone = self.client.run_on_scheduler(on_scheduler, prefix=PREFIX, now=self._wall(),
+                                            ttl=self._ttl, most=self._max_finished)
+        for run_id in gone:
+            with contextlib.suppress(KeyError):  # another replica's sweep was first
+                self.client.unpublish_dataset(_dataset_name(run_id))
+        with self._lock:
+            for run_id in gone:
+                self._runs.pop(run_id, None)  # a page holding it keeps it (_held)
+        if gone:
+            log.info("%d finished run(s) removed from the cluster's store", len(gone))
+        return gone
+
     def _watch_learners(self, every: float) -> None:
         """Ask this replica's pages whether they are still there; let go of those gone for
-        longer than the grace (a closed tab stops wanting its run, as with LocalRunner)."""
+        longer than the grace (a closed tab stops wanting its run, as with LocalRunner); and
+        every sweep_seconds, sweep the finished runs."""
         while not self._closed.wait(every):
+            if self._clock() - self._last_sweep >= self._sweep_seconds:
+                self._last_sweep = self._clock()
+                try:
+                    self.sweep()
+                except Exception:  # a scheduler blip must not end the thread
+                    log.exception("sweeping the cluster's finished runs failed")
             with self._lock:
                 runs = list(self._runs.values())
             for run in runs:

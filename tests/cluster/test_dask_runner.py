@@ -170,3 +170,47 @@ def test_the_cli_trains_on_the_cluster_with_the_numbers_it_gets_in_process(clust
     assert main([*argv, "--scheduler", cluster.scheduler_address, "--load",
                  str(tmp_path / "m.safetensors")]) == 2
     assert "the cluster's workers" in capsys.readouterr().err
+
+
+def test_finished_runs_leave_the_cluster_after_their_lifetime_or_beyond_the_most_kept(cluster):
+    """The cluster's store is bounded like LocalRunner's registry: a finished run nobody
+    looked at for the lifetime, and the oldest beyond the most kept, are swept by any replica;
+    a page that holds its handle keeps what it saw, a new link gets a message in words."""
+    from lstmae_demo.jobs.dask_runner import PREFIX, DaskRunner
+
+    now = [1_000.0]  # the replicas' wall clock, moved by the test
+    made = [DaskRunner(cluster.scheduler_address, check_seconds=None, wall=lambda: now[0],
+                       finished_ttl=60.0, max_finished=2) for _ in range(2)]
+    first, second = made
+    try:
+        held = first.submit(job(seed=31))
+        assert held.wait(60)
+        seen = held.snapshot()  # a page looks at it: its lifetime starts now (1000)
+        others = []
+        for seed in (32, 33):
+            now[0] += 1
+            others.append(first.submit(job(seed=seed)))
+            assert others[-1].wait(60)
+            others[-1].snapshot()
+        assert first.client.get_metadata([PREFIX, "ended"]).keys() >= {
+            held.run_id, *(h.run_id for h in others)}
+        now[0] += 1
+        assert first.sweep() == [held.run_id]  # three kept, two at most: the oldest goes
+        with pytest.raises(RunNotFound, match="kept 30 minutes after anyone last looked"):
+            second.attach(held.run_id)
+        assert first.snapshot(held.run_id) == seen  # the page holding it keeps its view
+        assert first.client.get_metadata([PREFIX, "run", held.run_id], None) is None
+        assert f"{PREFIX}-run-{held.run_id}" not in first.client.list_datasets()
+        assert not first.submit(job(seed=31)).joined  # its key no longer finds it
+
+        now[0] += 30  # within the lifetime: nothing goes
+        assert first.sweep() == []
+        now[0] += 61  # past it for both that nobody looked at since
+        assert sorted(second.sweep()) == sorted(h.run_id for h in others)
+        assert all(first.client.get_metadata([PREFIX, "weights", h.run_id], None) is None
+                   for h in others)
+    finally:
+        for runner in made:
+            for run_id in list(runner._runs):
+                runner.stop(run_id)
+            runner.close()
