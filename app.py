@@ -25,6 +25,8 @@ pages = [
             url_path="train"),
     st.Page("pages/timesteps/page.py", title="Time steps", icon=":material/timer:",
             url_path="timesteps"),
+    st.Page("pages/compare/page.py", title="Compare", icon=":material/compare_arrows:",
+            url_path="compare"),
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page

@@ -33,6 +33,9 @@ ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 
 RUN_PARAMS_KEY = "_run_params"  # the URL's run id ({"run": id} and "watch" for a watcher)
 RUN_NOTE_KEY = "_run_note"  # why the run named in the link could not be opened (plain text)
 REFUSED_KEY = "_refused_notes"  # values the browser sent that were not taken (plain text)
+# URL parameters a page owns and checks itself (the Compare page's `compare`): the settings'
+# sync below keeps them as they are.
+PAGE_PARAMS = ("compare",)
 GROUPS = (("model", "Model", True), ("data", "Sine data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
@@ -227,7 +230,9 @@ def sidebar() -> AppConfig:
             st.warning("A value from the browser was not taken:")
             for note in refused:
                 st.text(note)  # it may quote what was sent: text, never Markdown
-    st.query_params.from_dict(config.to_params() | (st.session_state.get(RUN_PARAMS_KEY) or {}))
+    kept = {k: st.query_params[k] for k in PAGE_PARAMS if k in st.query_params}
+    st.query_params.from_dict(config.to_params() | (st.session_state.get(RUN_PARAMS_KEY) or {})
+                              | kept)
     return config
 
 
