@@ -197,30 +197,36 @@ def _number(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else "—"
 
 
-def table(rows: Sequence[Row]) -> list[Mapping[str, object]]:
-    """The rows as the cells a page shows, column by column."""
-    out = []
-    for r in rows:
-        cells: dict[str, object] = {
-            "model": r.label,
-            "parameters (Keras)": r.params_keras,
-            "parameters (PyTorch)": r.params_torch,
-            "code per example": r.code_per_example,
-            "compression": (f"{r.compression:.3g}x" if r.has_bottleneck else
-                            f"{r.compression:.3g}x: no bottleneck"),
-            "what the decoder can read": r.decoder_reads + (
-                "" if r.fixed_size else " (grows with T)"),
-            "s per epoch": (f"{r.epoch_seconds:.2f}" if r.epoch_seconds is not None
-                            else "—"),
-        }
-        for reached in r.reaches:
-            cells[f"to MSE {reached.mse:g}"] = _reach_text(reached, r)
-        cells["final validation MSE"] = _number(r.final_mse)
-        cells["validation ÷ training loss"] = (f"{r.gap:.2f} ({r.loss_name})"
-                                               if math.isfinite(r.gap) else "—")
-        cells["status"] = _status(r)
-        out.append(cells)
-    return out
+def table(rows: Sequence[Row]) -> list[Mapping[str, str]]:
+    """The table as cells to show: one line per measure, one column per model (the models sit
+    side by side however narrow the screen)."""
+    columns = [_cells(r) for r in rows]
+    measures = list(columns[0]) if columns else []
+    return [{"measure": measure} | {r.label: cells[measure] for r, cells in zip(rows, columns,
+                                                                        strict=True)}
+            for measure in measures]
+
+
+def _cells(r: Row) -> dict[str, str]:
+    """One model's cells, by measure."""
+    cells = {
+        "parameters (Keras)": f"{r.params_keras:,}",
+        "parameters (PyTorch)": f"{r.params_torch:,}",
+        "code per example": f"{r.code_per_example:,} (input {r.input_per_example:,})",
+        "compression": (f"{r.compression:.3g}x" if r.has_bottleneck else
+                        f"{r.compression:.3g}x: no bottleneck"),
+        "what the decoder can read": r.decoder_reads + (
+            "" if r.fixed_size else " (grows with T)"),
+        "seconds per epoch": (f"{r.epoch_seconds:.2f}" if r.epoch_seconds is not None
+                              else "—"),
+    }
+    for reached in r.reaches:
+        cells[f"to validation MSE {reached.mse:g}"] = _reach_text(reached, r)
+    cells["final validation MSE"] = _number(r.final_mse)
+    cells["validation ÷ training loss"] = (f"{r.gap:.2f} ({r.loss_name})"
+                                           if math.isfinite(r.gap) else "—")
+    cells["status"] = _status(r)
+    return cells
 
 
 def choices_text(entries: Sequence[Entry]) -> str:

@@ -59,9 +59,10 @@ def mse_curves(runs: Sequence[RunNumbers], x: str, level: float | None,
     if level is not None and level > 0 and math.isfinite(level):
         guides.insert(0, (level, f"predicting the mean: {level:.3g}"))
     for value, text in guides:
-        fig.add_hline(y=value, line=dict(color=GUIDE, width=1, dash="dot"),
-                      annotation=dict(text=text, font=dict(size=12, color=GUIDE)),
-                      annotation_position="top right")
+        fig.add_hline(y=value, line=dict(color=GUIDE, width=1, dash="dot"))
+        # An annotation on a log axis is placed by the logarithm of its value.
+        fig.add_annotation(text=text, x=1, xref="paper", xanchor="right", y=math.log10(value),
+                           yanchor="bottom", showarrow=False, font=dict(size=12, color=GUIDE))
     everything = shown + [v for v, _ in guides]
     fig.update_yaxes(title="validation MSE (data units)", **_axis_range(everything))
     if x == "epoch":

@@ -71,6 +71,7 @@ def _changed() -> None:
     if not isinstance(picked, list) or any(a not in ARCHS for a in picked):
         return  # a forged value: the widget is set back from CHOSEN_KEY on the next draw
     st.session_state[CHOSEN_KEY] = [a for a in ARCHS if a in picked]
+    st.session_state[NOTES_KEY] = []  # the learner has chosen: the link's value is moot
 
 
 def choose_archs() -> tuple[tuple[str, ...], str | None]:
@@ -96,7 +97,8 @@ def choose_archs() -> tuple[tuple[str, ...], str | None]:
 
 
 def link_notes() -> None:
-    """The link's compare= was not valid: say so once, as plain text."""
+    """The link's compare= was not valid: say so (until the learner chooses), as plain text."""
+    _from_link()
     notes = st.session_state.get(NOTES_KEY) or []
     if notes:
         with st.container(border=True):
@@ -187,8 +189,9 @@ def _status(comparison: Comparison, views: Sequence[JobView]) -> None:
     if joined:
         st.caption("Someone had already started or trained exactly these runs: "
                    f"{', '.join(joined)} (computed once, shared).")
-    if not comparison.attached and done < len(views):
-        st.caption("You stopped this comparison: the curves so far are kept.")
+    if not comparison.attached:
+        st.caption("You let go of these runs (Stop, or a new comparison): the curves so far "
+                   "are kept.")
     for entry, view in zip(comparison.entries, views, strict=True):
         if view.error:
             st.error(f"{entry.arch}: training stopped with an error:")

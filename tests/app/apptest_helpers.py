@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 HOME, ARCHITECTURE, TRAIN, TIMESTEPS = (f"pages/{p}/page.py" for p in
                                         ("home", "architecture", "train", "timesteps"))
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS]
+COMPARE = "pages/compare/page.py"
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:

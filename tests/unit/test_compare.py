@@ -139,10 +139,13 @@ def test_the_table_comes_from_the_runs_own_numbers_and_the_tracer(trained):
         for r, mse in zip(line.reaches, MILESTONES, strict=True):
             assert r.epoch == epochs_to(view.val_mses, mse)
             assert r.seconds == (None if r.epoch is None else view.slot_seconds[r.epoch - 1])
-    cells = table([row(numbers(e.spec, v)) for e, v in zip(entries, views, strict=True)])
-    assert [c["model"] for c in cells] == ["repeatvector", "encdec_ad (h, conditional)"]
-    assert cells[0]["status"] == "completed after 4"
-    assert cells[0]["final validation MSE"] == f"{views[0].val_mses[-1]:.3g}"
+    lines = {line["measure"]: line for line in table([row(numbers(e.spec, v))
+                                               for e, v in zip(entries, views, strict=True)])}
+    assert list(lines["status"]) == ["measure", "repeatvector", "encdec_ad (h, conditional)"]
+    assert lines["status"]["repeatvector"] == "completed after 4"
+    assert lines["final validation MSE"]["repeatvector"] == f"{views[0].val_mses[-1]:.3g}"
+    tr = trace(entries[1].spec, 1)
+    assert lines["parameters (Keras)"]["encdec_ad (h, conditional)"] == f"{tr.params_keras:,}"
 
 
 def test_reach_of_a_milestone_gives_its_epoch_and_seconds_on_a_slot(trained):
@@ -152,11 +155,11 @@ def test_reach_of_a_milestone_gives_its_epoch_and_seconds_on_a_slot(trained):
     hit = reach(run, first)  # reached in the first epoch by construction
     assert (hit.epoch, hit.seconds) == (1, run.slot_seconds[0])
     assert reach(run, -1.0).epoch is None and reach(run, -1.0).seconds is None
-    cells = table([row(replace(run, reason=None))])  # as if still training
-    at = epochs_to(run.val_mses, 0.01)
-    assert cells[0]["to MSE 0.01"] == ("not yet" if at is None else
-                                       f"epoch {at}, {run.slot_seconds[at - 1]:.1f} s")
-    assert cells[0]["status"] == "training: 4 of 4 epochs"
+    lines = {line["measure"]: line[run.label] for line in table([row(replace(run, reason=None))])}
+    at = epochs_to(run.val_mses, 0.01)  # as if still training:
+    assert lines["to validation MSE 0.01"] == ("not yet" if at is None else
+                                               f"epoch {at}, {run.slot_seconds[at - 1]:.1f} s")
+    assert lines["status"] == "training: 4 of 4 epochs"
 
 
 def test_the_curves_draw_every_runs_validation_mse_by_epoch_and_by_seconds(trained):
@@ -171,6 +174,8 @@ def test_the_curves_draw_every_runs_validation_mse_by_epoch_and_by_seconds(train
         assert [list(t.x) for t in fig.data] == xs
         guides = [s.y0 for s in fig.layout.shapes]
         assert guides == [0.32, *MILESTONES]
+        # labelled at their lines: a log axis places annotations by the logarithm
+        assert [10 ** a.y for a in fig.layout.annotations] == pytest.approx(guides)
     with pytest.raises(ValueError, match="x must be one of"):
         mse_curves(runs, "minutes", 0.32, 4)
 
