@@ -36,9 +36,10 @@ SHOWN_ON_HOVER = {"stBaseButton-elementToolbar", "stHeaderActionElements",
 
 # (title in the sidebar navigation, URL path, what its h1 contains (None: the architecture))
 PAGES = (("Home", "", "LSTM Autoencoder Explorer"), ("Architecture", "architecture", None),
-         ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"))
+         ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"),
+         ("Compare", "compare", "Compare architectures"))
 PAGE_OF_PATH = {"": "home", "home": "home", "architecture": "architecture", "train": "train",
-                "timesteps": "timesteps"}
+                "timesteps": "timesteps", "compare": "compare"}
 
 SIDEBAR_VALUES_JS = """() => {
   const sb = document.querySelector('[data-testid=stSidebar]');
@@ -399,6 +400,12 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
                      f"{values['epochs']} epochs"):
             if part not in text:
                 problems.append(f"Train page does not say {part!r} (the sidebar's settings)")
+    elif name == "compare":
+        text = page.locator("[data-testid=stMain]").text_content() or ""
+        for part in (f"{values['n_series']} sine series", f"{values['epochs']} epochs",
+                     f"{values['units']} units"):
+            if part not in text:
+                problems.append(f"Compare page does not say {part!r} (the sidebar's settings)")
     elif name == "timesteps":
         tr = traced(values, batch=1)
         step = page.locator("[data-testid=stMain] input[type=range]").first
