@@ -21,7 +21,8 @@ from ..compare_plots import mse_curves, reconstruction_grid
 from ..config import AppConfig
 from ..data import SineConfig, load
 from ..findings import RunNumbers, comparison_findings, mean_level, teacher_forced_mse
-from ..jobs import QUEUED, JobView, RunHandle
+from ..jobs import FINISHED_TTL_S, QUEUED, JobView, RunHandle
+from ..jobs.local import JOINABLE
 from ..settings import ARCHS
 from .cache import FIGURES, sine_data
 from .live import poll_seconds
@@ -192,6 +193,11 @@ def _status(comparison: Comparison, views: Sequence[JobView]) -> None:
     if not comparison.attached:
         st.caption("You let go of these runs (Stop, or a new comparison): the curves so far "
                    "are kept.")
+    if all(v.finished is not None and v.finished.reason in JOINABLE for v in views):
+        st.caption("A reload forgets this page's runs, not the server: pressing Train again "
+                   "with the same settings finds these finished runs at once (identical runs "
+                   f"are shared for {FINISHED_TTL_S // 60} minutes after anyone last looked at "
+                   "them).")
     for entry, view in zip(comparison.entries, views, strict=True):
         if view.error:
             st.error(f"{entry.arch}: training stopped with an error:")
@@ -216,15 +222,20 @@ def _curves(runs: Sequence[RunNumbers], level: float, total_epochs: int, key: st
 
 
 def _grid(comparison: Comparison, views: Sequence[JobView], key: str) -> None:
-    data = sine_data(comparison.entries[0].job.data)
+    shared = comparison.entries[0].job.data
+    data = sine_data(shared)
     n_show = comparison.config.train.n_show
     rows = [(e.arch, e.arch, None if v.reconstructions is None else np.asarray(
         v.reconstructions), v.reconstructions_epoch)
-        for e, v in zip(comparison.entries, views, strict=True)]
+        for e, v in zip(comparison.entries, views, strict=True) if e.job.data == shared]
     version = tuple(v.reconstructions_epoch for v in views)
     st.plotly_chart(FIGURES.get(("compare-grid", key), version,
                                 lambda: reconstruction_grid(data.val[:n_show], rows)),
                     width="stretch", key="compare_grid", config={"displayModeBar": False})
+    apart = [e.arch for e in comparison.entries if e.job.data != shared]
+    if apart:
+        st.caption(f"Not in the grid: {', '.join(apart)}, trained on other series (one "
+                   "feature per step).")
 
 
 def _body() -> None:

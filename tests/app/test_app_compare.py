@@ -138,3 +138,14 @@ def test_the_teacher_forcing_gap_is_measured_on_the_train_page():
     measured = at.session_state["_teacher_forced"]
     run = at.session_state["_training_run"]
     assert f"{measured[run.run_id]:.3g}" in gap[0]
+
+
+def test_a_model_that_takes_one_feature_trains_on_its_own_series_and_says_so():
+    at = trained(TINY | {"seed": "303", "n_features": "2", "compare": "repeatvector,embedding"})
+    runs = comparison(at)
+    assert [h.job.data.n_features for h in runs.handles] == [2, 1]
+    text = page_text(at)
+    assert "embedding takes 1 feature per step" in text
+    assert "Not in the grid: embedding" in text
+    grid = chart_specs(at)[-1]
+    assert {t["name"] for t in grid["data"]} == {"input", "repeatvector"}
