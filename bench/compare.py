@@ -30,6 +30,7 @@ from lstmae_demo.jobs import JobSpec, LocalRunner
 from lstmae_demo.settings import ARCHS
 
 from .common import QUICK_SERIES, Section, fmt_s
+from .scheduling import _busy_seconds
 
 
 @dataclass
@@ -90,16 +91,34 @@ def run_alone(arch: str, job: JobSpec) -> dict:
     return {"first": clock.first[arch], "done": time.perf_counter() - clock.start}
 
 
+def _busy() -> tuple[float, float]:
+    """(CPU seconds every process on the machine has spent busy so far, now)."""
+    return _busy_seconds(), time.perf_counter()
+
+
+def _cores(since: tuple[float, float]) -> float:
+    """Cores busy on average (all processes, ours included) since `since`."""
+    busy, start = since
+    return (_busy_seconds() - busy) / max(1e-9, time.perf_counter() - start)
+
+
 def measure(quick: bool = False) -> dict:
-    """The comparison, then the four runs alone; the ratio of totals."""
+    """The comparison, then the four runs alone; the ratio of totals, and how busy the
+    machine was during each (a shared machine's other work shows in every figure)."""
     specs = jobs(quick)
-    run_alone("repeatvector", jobs(True)["repeatvector"])  # one-time costs of the process
+    for arch, job in jobs(True).items():  # one-time costs of the process and of each model
+        run_alone(arch, job)
+    since = _busy()
     together = run_together(specs)
+    together["cores_busy"] = _cores(since)
+    since = _busy()
     alone = {arch: run_alone(arch, job) for arch, job in specs.items()}
+    alone_busy = _cores(since)
     singles = sum(a["done"] for a in alone.values())
-    return {"together": together, "alone": alone, "singles_total": singles,
-            "ratio": together["total"] / singles, "epochs": next(iter(specs.values())).train.epochs,
-            "n_series": next(iter(specs.values())).data.n_series}
+    first = next(iter(specs.values()))
+    return {"together": together, "alone": alone, "alone_cores_busy": alone_busy,
+            "singles_total": singles, "ratio": together["total"] / singles,
+            "epochs": first.train.epochs, "n_series": first.data.n_series}
 
 
 HEADER = ("architecture", "in the comparison: first point", "done", "alone: first point",
@@ -122,10 +141,13 @@ def run(quick: bool = False) -> Section:
     rows.append(["all four", fmt_s(max(t["first"].values())), fmt_s(t["total"]), "",
                  f"{fmt_s(m['singles_total'])} (sum)"])
     section.table(HEADER, rows)
+    cores = os.cpu_count()
     section.add(f"The comparison took **{m['ratio']:.2f}x** the four single runs' sum "
                 f"({fmt_s(t['total'])} against {fmt_s(m['singles_total'])}); on {t['slots']} "
-                f"slots about {1 / t['slots']:.2f}x is what sharing the cores gives, more "
-                "when other processes keep them busy.")
+                f"slots about {1 / t['slots']:.2f}x is what sharing the cores gives when "
+                f"nothing else runs. Cores busy (all processes, ours included): "
+                f"{t['cores_busy']:.2f} of {cores} during the comparison, "
+                f"{m['alone_cores_busy']:.2f} of {cores} during the single runs.")
     section.target("Compare of four: last first point", fmt_s(max(t["first"].values())),
                    "(measured)", None)
     section.target("Compare of four: all done / four single runs", f"{m['ratio']:.2f}x",

@@ -109,8 +109,8 @@ def reconstruction_grid(originals: np.ndarray, rows: Sequence[tuple[str, str, np
                          col=1)
     fig.update_yaxes(range=[-1.15, 1.15], showticklabels=False)
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=70 + 150 * k, margin=dict(l=10, r=10, t=50, b=10), font=FONT,
+    fig.update_layout(height=110 + 150 * k, margin=dict(l=10, r=10, t=90, b=10), font=FONT,
                       plot_bgcolor="white",
-                      legend=dict(orientation="h", y=1.0, yanchor="bottom", yref="container",
-                                  x=1, xanchor="right"))
+                      legend=dict(orientation="h", y=1.0, yanchor="top", yref="container",
+                                  x=0, xanchor="left"))
     return fig
