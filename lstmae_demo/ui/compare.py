@@ -45,6 +45,8 @@ class Comparison:
     handles: tuple[RunHandle, ...]  # one attachment per entry, in the same order
     config: AppConfig
     attached: bool = True  # False once Stop (or a new comparison) let go of the runs
+    # Per run: another learner had started or trained exactly this run (not this page).
+    joined: tuple[bool, ...] = ()
 
     def views(self) -> list[JobView]:
         """Every run's state now."""
@@ -131,9 +133,11 @@ def start(config: AppConfig, archs: Sequence[str]) -> None:
     handles = tuple(runner().submit(e.job, alive=alive, name=f"compare-{e.arch}")
                     for e in entries)
     old = current_comparison()
+    ours = {h.run_id for h in old.handles} if old is not None else set()
     if old is not None:
         _let_go(old)
-    st.session_state[RUNS_KEY] = Comparison(entries, handles, config)
+    joined = tuple(h.joined and h.run_id not in ours for h in handles)
+    st.session_state[RUNS_KEY] = Comparison(entries, handles, config, joined=joined)
     if any(h.snapshot().status != QUEUED for h in handles):
         handles[0].wait_first_epoch(FIRST_EPOCH_WAIT_S)
 
@@ -185,8 +189,8 @@ def _status(comparison: Comparison, views: Sequence[JobView]) -> None:
                  f"turn ({waiting} waiting now)." if waiting else "")
         st.progress(epochs / max(1, total), text=f"{epochs} of {total} epochs trained, "
                     f"{done} of {len(views)} runs done.{turns}")
-    joined = [e.arch for e, h in zip(comparison.entries, comparison.handles, strict=True)
-              if h.joined]
+    joined = [e.arch for e, j in zip(comparison.entries, comparison.joined, strict=False)
+              if j]
     if joined:
         st.caption("Someone had already started or trained exactly these runs: "
                    f"{', '.join(joined)} (computed once, shared).")

@@ -149,3 +149,16 @@ def test_a_model_that_takes_one_feature_trains_on_its_own_series_and_says_so():
     assert "Not in the grid: embedding" in text
     grid = chart_specs(at)[-1]
     assert {t["name"] for t in grid["data"]} == {"input", "repeatvector"}
+
+
+def test_training_the_same_comparison_again_keeps_its_runs_and_is_not_someone_elses():
+    at = trained(TINY | {"seed": "304", "compare": "repeatvector,hidden_n"})
+    first = [h.run_id for h in comparison(at).handles]
+    at.button(key="compare_train").click().run()
+    assert [h.run_id for h in comparison(at).handles] == first  # found again, not retrained
+    assert "Someone had already" not in page_text(at)
+    other = open_app(TINY | {"seed": "304", "compare": "repeatvector,hidden_n"}, COMPARE)
+    other.button(key="compare_train").click().run()
+    assert [h.run_id for h in comparison(other).handles] == first
+    assert "Someone had already started or trained exactly these runs: repeatvector, " \
+           "hidden_n" in page_text(other)
