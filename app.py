@@ -6,15 +6,19 @@ scripts in subfolders keep this file's list the one page registry and a deep lin
 sub-page on a fresh server still gets the sidebar (guarded by tests/browser).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
+from lstmae_demo.ui import pageurl
 from lstmae_demo.ui.sidebar import current, guard_widget_states, sidebar
 from lstmae_demo.ui.training import follow_link, stop_if_changed
 from lstmae_demo.ui.warmup import warm_up_process
 
-st.set_page_config(
-    page_title="LSTM Autoencoder Explorer", page_icon=":material/repeat:", layout="wide"
-)
+# The tab icon is a file of ours: a Material icon name makes the browser fetch it from a font
+# host on the internet, which fails in a classroom without one (a console error on every page).
+ICON = Path(__file__).parent / "lstmae_demo" / "ui" / "assets" / "icon.png"
+st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon=str(ICON), layout="wide")
 
 pages = [
     st.Page("pages/home/page.py", title="Home", icon=":material/home:", default=True,
@@ -31,6 +35,7 @@ pages = [
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page
 page = st.navigation(pages)
+pageurl.capture()  # a page's own URL values, before the sidebar rewrites the query
 follow_link()  # ?run=<id>: attach to that run and take its settings, before the sidebar draws
 stop_if_changed(current())  # before the sidebar writes the URL: a run let go leaves the URL
 sidebar()

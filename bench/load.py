@@ -1,11 +1,14 @@
 """A class on one server: N learners in real browsers press Train at once.
 
-    python -m bench.load [--quick] [--sizes 10,20,30] [--distinct-up-to 20] [--out PATH]
+    python -m bench.load [--quick] [--yield] [--sizes 10,20,30] [--distinct-up-to 20]
+                         [--out PATH]
 
-One Chromium, one context per learner (its own Streamlit session), on a fresh server per
-class size (bench.devserver.app_server, loopback only). Every learner opens the Train page,
-waits until it has drawn its empty charts, then all press Train at the same moment (a click
-scheduled on each page's own clock). Per row:
+One Chromium, one context per learner (its own Streamlit session; --yield: that Chromium
+confined to one core at the lowest priority, so the server has a core the class's browsers
+never take, as if they ran on their own machines), on a fresh server per class size
+(bench.devserver.app_server, loopback only).
+Every learner opens the Train page, waits until it has drawn its empty charts, then all press
+Train at the same moment (a click scheduled on each page's own clock). Per row:
 
 - seconds from the click to the learner's first loss point (median and worst) and to the
   run's end (median and worst), read by each page itself every 50 ms;
@@ -13,6 +16,8 @@ scheduled on each page's own clock). Per row:
   trains; its rerun (Enter until Streamlit's script run has ended) as a ratio to the same
   rerun on the same server before anyone pressed Train;
 - the server's resident memory (peak while training, and with the class gone) and threads;
+- CPU seconds from the click to the last learner's 'Done': the server's, and the browsers'
+  (which share these 2 cores here, where a real class's browsers have their own machines);
 - errors: exception boxes on pages, tracebacks and ERROR lines in the server's log;
 - the 1-minute load average of the machine, which is shared with other work: a busy minute
   slows every figure of its row.
@@ -32,6 +37,7 @@ server's memory, threads and log) are also what tests/load uses.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -288,6 +294,48 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (None: the process is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far (0 once it is gone)."""
+    fields = _stat(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, their children, ...)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def cpu_split(server_pid: int) -> tuple[float, float]:
+    """(server's CPU seconds, CPU seconds of this benchmark's other processes: Chromium and
+    Playwright's driver) so far. CPU time, unlike wall time, does not grow when other work
+    shares the machine, so the two say where a row's work went."""
+    server = {server_pid} | descendants(server_pid)
+    others = descendants(os.getpid()) - server
+    return sum(map(cpu_seconds, server)), sum(map(cpu_seconds, others))
+
+
 def thread_ids(pid: int) -> set[int]:
     """The ids of the process's threads now."""
     return {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()}
@@ -317,6 +365,39 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+BROWSER_NICE = 19  # the class's browsers' niceness with --yield: the least CPU share there is
+
+
+def confine(pids: Iterable[int], cpus: set[int], niceness: int) -> None:
+    """Confine every thread of these processes to `cpus` at `niceness`. Processes and
+    threads they start later inherit both (Chromium's renderers are forked from its zygote),
+    but Chromium sets some renderers' niceness itself; the CPUs hold."""
+    for pid in pids:
+        try:
+            tids = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
+        except OSError:
+            continue
+        for tid in tids:
+            with contextlib.suppress(OSError):  # the thread has ended
+                os.sched_setaffinity(tid, cpus)
+                os.setpriority(os.PRIO_PROCESS, tid, niceness)
+
+
+def launch_class_browser(playwright, yield_cpu: bool):
+    """The class's Chromium; with `yield_cpu` (on a machine of 2 cores or more) confined to
+    the last core at BROWSER_NICE, so the server has at least one core the class's browsers
+    never take, as when they run on their own machines."""
+    before = descendants(os.getpid())
+    browser = launch_chromium(playwright)
+    cores = sorted(os.sched_getaffinity(0))
+    if yield_cpu and len(cores) >= 2:
+        confine(descendants(os.getpid()) - before, {cores[-1]}, BROWSER_NICE)
+        page = browser.new_page()  # starts the processes a page needs, then confine those
+        page.close()
+        confine(descendants(os.getpid()) - before, {cores[-1]}, BROWSER_NICE)
+    return browser
+
+
 # ---------------------------------------------------------------------------------------------
 # The benchmark
 
@@ -339,6 +420,8 @@ class Row:
     errors: list[str] = field(default_factory=list)
     load: float = 0.0
     runs: int = 0  # distinct run ids the learners' URLs name
+    server_cpu: float = 0.0  # CPU seconds of the server from the click to the last 'Done'
+    browser_cpu: float = 0.0  # CPU seconds of Chromium (and Playwright's driver) meanwhile
 
 
 def _query(i: int, shared: bool, quick: bool) -> str:
@@ -363,6 +446,7 @@ def _class_row(row: Row, learners: Sequence[Learner], idle: Learner, pid: int,
     """Press Train together, time the idle learner meanwhile, wait for every run's end."""
     row.idle_before = idle_rerun_seconds(idle.page, repeats)
     row.rss_start = rss_mb(pid)
+    server0, browser0 = cpu_split(pid)
     press_train_together(learners)
     row.idle_during = idle_rerun_seconds(idle.page, repeats, start_units=56)
 
@@ -370,6 +454,8 @@ def _class_row(row: Row, learners: Sequence[Learner], idle: Learner, pid: int,
         return all(None not in click_times(learner).values() for learner in learners)
 
     _sample_until(all_done, pid, row, timeout=600)
+    server1, browser1 = cpu_split(pid)
+    row.server_cpu, row.browser_cpu = server1 - server0, browser1 - browser0
     for learner in learners:
         times = click_times(learner)
         row.missing += times["first"] is None or times["done"] is None
@@ -382,17 +468,19 @@ def _class_row(row: Row, learners: Sequence[Learner], idle: Learner, pid: int,
     row.load = load_average()
 
 
-def measure(browser, n: int, quick: bool, distinct_too: bool = True) -> list[Row]:
+def measure(browser, n: int, quick: bool, distinct_too: bool = True,
+            idle_browser=None) -> list[Row]:
     """Rows on one fresh server: n learners share one configuration, then (the same
     contexts, reloaded) n distinct ones if `distinct_too`; an idle learner on the
-    Architecture page throughout."""
+    Architecture page throughout (in `idle_browser` if given, else in `browser`)."""
     shared, distinct = Row(n, True), Row(n, False)
     log = REPO / "artifacts" / f"load-server-{n}.log"
     log.parent.mkdir(exist_ok=True)
     repeats = 1 if quick else IDLE_RERUNS
     with app_server(log_path=log, timeout=120) as server:
         pid = server.proc.pid
-        idle = open_learners(browser, [f"{server.url}/architecture"], PAGE_READY_JS)[0]
+        idle = open_learners(idle_browser or browser, [f"{server.url}/architecture"],
+                             PAGE_READY_JS)[0]
         learners = open_learners(browser, [f"{server.url}/train?{_query(i, True, quick)}"
                                            for i in range(n)])
         _class_row(shared, learners, idle, pid, repeats)
@@ -424,7 +512,7 @@ def _fmt(values: Sequence[float], worst: bool = False) -> str:
 
 HEADER = ("N", "configurations", "first point s (median / worst)", "done s (median / worst)",
           "idle rerun s (idle server -> during)", "ratio", "RSS MB (start / peak / after)",
-          "runs", "errors", "load avg")
+          "runs", "CPU s: server / browsers", "errors", "load avg")
 
 
 def cells(r: Row) -> list[str]:
@@ -437,7 +525,8 @@ def cells(r: Row) -> list[str]:
             f"{before:.2f} -> {during:.2f}", f"{during / before:.1f}x",
             f"{r.rss_start:.0f} / {r.rss_peak:.0f} / "
             + (f"{r.rss_after:.0f}" if r.rss_after else "-"),
-            str(r.runs), str(len(r.errors)), f"{r.load:.1f}"]
+            str(r.runs), f"{r.server_cpu:.0f} / {r.browser_cpu:.0f}", str(len(r.errors)),
+            f"{r.load:.1f}"]
 
 
 def table(rows: Sequence[Row]) -> list[str]:
@@ -479,39 +568,45 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str, bool | None]]:
 
 
 def measure_all(browser, sizes: Sequence[int], quick: bool,
-                distinct_up_to: int = DISTINCT_UP_TO) -> list[Row]:
+                distinct_up_to: int = DISTINCT_UP_TO, idle_browser=None) -> list[Row]:
     """Every class size's rows, each size on its own fresh server."""
     rows: list[Row] = []
     for n in sizes:
         print(f"[load] N = {n} ...", file=sys.stderr, flush=True)
-        new = measure(browser, n, quick, n <= distinct_up_to)
+        new = measure(browser, n, quick, n <= distinct_up_to, idle_browser)
         rows += new
         print("\n".join(table(new)[2:]), file=sys.stderr, flush=True)
     return rows
 
 
 def run(quick: bool = False, sizes: Sequence[int] | None = None,
-        distinct_up_to: int = DISTINCT_UP_TO) -> Section:
+        distinct_up_to: int = DISTINCT_UP_TO, yield_cpu: bool = False) -> Section:
     """The benchmark section: the table, the targets, and what it measured."""
     from playwright.sync_api import sync_playwright
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sizes = list(sizes or ([3] if quick else SIZES))
     with sync_playwright() as pw:
-        browser = launch_chromium(pw)
+        idle_browser = launch_chromium(pw)  # the idle learner's, never reniced
+        browser = launch_class_browser(pw, yield_cpu)
         try:
-            rows = measure_all(browser, sizes, quick, distinct_up_to)
+            rows = measure_all(browser, sizes, quick, distinct_up_to, idle_browser)
         finally:
             browser.close()
+            idle_browser.close()
     sec = Section("7. A class on one server: N learners press Train at once")
     runs = ("--quick: tiny runs, the figures mean nothing" if quick
             else f"the app's defaults with {EPOCHS} epochs per run")
-    sec.add(f"Real Chromium learners (one browser, a context each) on a fresh server per N, "
-            f"{os.cpu_count()} cores, {runs}. Times from each learner's click, read by its "
-            "own page. The machine is shared with other work: its 1-minute load average is "
-            "beside each row, and the browsers share the cores with the server (a real "
-            "class's browsers run on their own machines), so every time here is an upper "
-            "bound.")
+    where = (f"--yield: the class's browsers confined to one core at niceness {BROWSER_NICE} "
+             "(the server and the idle learner's browser have the other core to themselves, "
+             "as when a class's browsers run on their own machines)" if yield_cpu else
+             "the class's browsers compete with the server for the cores at equal priority "
+             "(a real class's browsers run on their own machines, so every time here is an "
+             "upper bound)")
+    sec.add(f"Real Chromium learners (one browser, a context each; the idle learner in a "
+            f"browser of its own) on a fresh server per N, {os.cpu_count()} cores, {runs}; "
+            f"{where}. Times from each learner's click, read by its own page. The machine "
+            "may be shared with other work: its 1-minute load average is beside each row.")
     sec.table(HEADER, [cells(r) for r in rows])
     for what, figure, target, ok in targets(rows):
         sec.add(f"- {what}: {figure} (target {target}: {verdict(ok)})")
@@ -534,11 +629,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=None, help="comma-separated class sizes")
     parser.add_argument("--distinct-up-to", type=int, default=DISTINCT_UP_TO,
                         help="the all-distinct row only for classes up to this size")
+    parser.add_argument("--yield", dest="yield_cpu", action="store_true",
+                        help="confine the class's browsers to one core, lowest priority")
     parser.add_argument("--out", type=Path, default=None, help="also write the section here")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     started = time.perf_counter()
-    text = run(args.quick, sizes, args.distinct_up_to).markdown()
+    text = run(args.quick, sizes, args.distinct_up_to, args.yield_cpu).markdown()
     text += f"\n({time.perf_counter() - started:.0f} s)\n"
     print(text)
     if args.out:

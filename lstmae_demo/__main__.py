@@ -16,7 +16,17 @@ from pathlib import Path
 from . import codegen
 from .archs import REGISTRY, get_arch
 from .config import AppConfig
-from .data import BUNDLED, BundledConfig, DataError, load_csv, make_bundled, make_sine
+from .data import (
+    BUNDLED,
+    MAX_BYTES,
+    BundledConfig,
+    CsvConfig,
+    DataError,
+    load,
+    make_sine,
+    read_upload,
+    settings_of,
+)
 from .settings import KNOB, MODEL_FIELDS, defaults, shown
 from .shapes.trace import Trace, trace
 from .spec import ModelSpec, SpecError, preset, validate
@@ -82,13 +92,14 @@ def build_parser() -> Parser:
     _model_flags(tr, arch_required=False)
     tr.add_argument("--data", default="sine",
                     help=f"sine (default), a bundled series ({', '.join(BUNDLED)}) or the path "
-                         "of a CSV file (cut into windows of --seq-len rows)")
+                         "of a CSV file (cut into windows of --seq-len rows every --stride "
+                         "rows, z-scored with its first 80%% of rows, as in the web app)")
     tr.add_argument("--save", metavar="FILE", help="write the trained model to FILE "
                     "(.safetensors: weights, spec, settings and losses; runs no code when read)")
     tr.add_argument("--load", metavar="FILE", help="start from the model in FILE (its "
                     "architecture and sizes; model flags given must agree with it)")
     # The same data and training settings, and limits, as the web app's knobs.
-    for name in ("n_series", "noise", "epochs", "seed"):
+    for name in ("n_series", "noise", "stride", "epochs", "seed"):
         _knob_flag(tr, name, default=KNOB[name].default)
     _knob_flag(tr, "batch_size", flag="--batch", default=KNOB["batch_size"].default)
     tr.add_argument("--lr", type=float, default=float(KNOB["lr"].default),
@@ -167,31 +178,27 @@ def _train_data(args: argparse.Namespace, spec: ModelSpec) -> tuple[object, dict
         flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
         config = AppConfig(defaults() | dataclasses.asdict(spec) | flags).sine
         return make_sine(config), {"source": "sine", **dataclasses.asdict(config)}
-    if args.data in BUNDLED:
-        config = BundledConfig(name=args.data, seq_len=spec.seq_len)
-        return make_bundled(config), {"source": args.data, **dataclasses.asdict(config)}
+    if args.data in BUNDLED:  # as the web app's data knob: windows every --stride rows
+        config = BundledConfig(name=args.data, seq_len=spec.seq_len, stride=args.stride)
+        return load(config), settings_of(config)
     path = Path(args.data)
     if not path.is_file():
         raise UsageError(f"--data must be sine, {', '.join(BUNDLED)} or a CSV file's path; "
                          f"no file at {shown(args.data)}")
-    series = load_csv(path, seq_len=spec.seq_len)
-    if series.windows.shape[2] != spec.n_features:
-        raise UsageError(f"--data {path.name} has {series.windows.shape[2]} column(s), the "
-                         f"model reads {spec.n_features} feature(s): pass --features "
-                         f"{series.windows.shape[2]}")
-    n_val = max(1, len(series.windows) // 5) if len(series.windows) > 1 else 0
-    split = CsvSplit(series.windows[: len(series.windows) - n_val],
-                     series.windows[len(series.windows) - n_val :])
-    return split, {"source": "csv", "file": path.name, "columns": list(series.columns),
-                   "windows": len(series.windows), "val_windows": n_val}
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class CsvSplit:
-    """A CSV file's windows: the last fifth held out for validation."""
-
-    train: object
-    val: object
+    if path.stat().st_size > MAX_BYTES:
+        raise DataError(f"{path.name} is {path.stat().st_size:,} bytes; the limit is "
+                        f"{MAX_BYTES:,} bytes")
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise UsageError(f"--data {shown(args.data)}: {err.strerror or err}") from None
+    config = CsvConfig(read_upload(raw, path.name, max_bytes=MAX_BYTES), seq_len=spec.seq_len,
+                       stride=args.stride)
+    if config.n_features != spec.n_features:
+        raise UsageError(f"--data {path.name} has {config.n_features} column(s) of numbers "
+                         f"({', '.join(config.file.columns)}), the model reads "
+                         f"{spec.n_features} feature(s): pass --features {config.n_features}")
+    return load(config), settings_of(config)
 
 
 def _train(args: argparse.Namespace) -> dict:

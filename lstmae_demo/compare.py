@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .archs import get_arch
 from .config import AppConfig, training_budget
@@ -87,8 +87,9 @@ class Entry:
 
 
 def plan(config: AppConfig, archs: Sequence[str]) -> tuple[Entry, ...]:
-    """Each architecture's run at these settings: the same data (its features aside, where an
-    architecture takes one feature only), the same TrainConfig (seed, epochs, batch, lr)."""
+    """Each architecture's run at these settings: the same data source (sine series with one
+    feature for an architecture that takes one), the same TrainConfig (seed, epochs, batch,
+    lr)."""
     entries = []
     for arch in check_selection(archs):
         values = {**config.values, "arch": arch}
@@ -98,9 +99,9 @@ def plan(config: AppConfig, archs: Sequence[str]) -> tuple[Entry, ...]:
                                  f"least {low} ({why}); the settings have "
                                  f"{values['seq_len']}."))
             continue
-        mine = AppConfig(values)
+        mine = replace(config, values=values)  # the same data source (an upload too)
         try:
-            job = validate_job(JobSpec(model=mine.spec, data=mine.sine, train=mine.train))
+            job = validate_job(JobSpec(model=mine.spec, data=mine.data, train=mine.train))
         except ValueError as err:
             entries.append(Entry(arch, mine, None, str(err)))
             continue

@@ -1,17 +1,19 @@
 """AppConfig: one run's whole configuration (model, data, training), built from knob values.
 
 The knobs themselves (defaults, limits, URL names) are in `settings.py`; this module turns
-their values into the plain objects the core takes: a ModelSpec, a SineConfig and a
-TrainConfig. No streamlit here.
+their values into the plain objects the core takes: a ModelSpec, a data config (`data`: sines,
+a bundled series or an uploaded file) and a TrainConfig. An uploaded file cannot be a knob's
+value (nor travel in a link), so it is a field of its own. No streamlit here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .data import SineConfig
+from .data import BUNDLED, BundledConfig, CsvConfig, CsvFile, DataConfig, DataError, SineConfig
+from .data import train_windows as count_train_windows
 from .settings import KNOB, MODEL_FIELDS, defaults, to_params
 from .spec import ModelSpec, normalised
 from .training import TrainConfig
@@ -26,6 +28,7 @@ class AppConfig:
     """Every knob's value for one run (see settings.KNOBS); compare two with ==."""
 
     values: Mapping[str, Any]
+    upload: CsvFile | None = None  # the learner's CSV file, used when values["data"] is "csv"
 
     @classmethod
     def default(cls) -> AppConfig:
@@ -68,6 +71,30 @@ class AppConfig:
                           freq_min=low, freq_max=high, noise=v["noise"], seed=v["seed"])
 
     @property
+    def source(self) -> str:
+        """The data source's name: "sine", a bundled set's name, or "csv" (the upload)."""
+        return self.values["data"]
+
+    @property
+    def data(self) -> DataConfig:
+        """The data the model trains on: the chosen source cut into windows of the model's T.
+        DataError when the source is "csv" and no file was uploaded."""
+        v = self.values
+        if self.source in BUNDLED:
+            return BundledConfig(name=self.source, seq_len=v["seq_len"], stride=v["stride"])
+        if self.source == CsvConfig.SOURCE:
+            if self.upload is None:
+                raise DataError("no CSV file has been uploaded in this session: upload one under "
+                                "Data in the sidebar, or choose sine waves or a bundled series "
+                                "(a file cannot travel in a link)")
+            return CsvConfig(self.upload, seq_len=v["seq_len"], stride=v["stride"])
+        return self.sine
+
+    def train_windows(self) -> int:
+        """How many training series (windows) the data gives."""
+        return count_train_windows(self.data)
+
+    @property
     def train(self) -> TrainConfig:
         """The training settings: a reconstruction snapshot about every 5% of the run."""
         v = self.values
@@ -84,7 +111,8 @@ class AppConfig:
 
     def with_values(self, **changes: Any) -> AppConfig:
         """A copy with some knobs changed (each checked against its limits)."""
-        return AppConfig({**self.values, **{k: KNOB[k].parse(v) for k, v in changes.items()}})
+        return replace(self, values={**self.values,
+                                     **{k: KNOB[k].parse(v) for k, v in changes.items()}})
 
 
 # Work a single run may ask of a shared server, as (training series x epochs x time steps x
@@ -97,9 +125,38 @@ MAX_WORK = 3e12
 def training_budget(config: AppConfig, params: int) -> str | None:
     """None if a run with these settings fits the server's budget, else what to lower."""
     v = config.values
-    work = v["n_series"] * v["epochs"] * v["seq_len"] * params
+    try:
+        n_train = config.train_windows()
+    except DataError:  # no data at these settings: the page says why; nothing to train
+        return None
+    work = n_train * v["epochs"] * v["seq_len"] * params
     if work <= MAX_WORK:
         return None
-    return (f"This run is too big for a shared server: {v['n_series']} series x {v['epochs']} "
+    what = "series" if config.source == "sine" else "windows"
+    lower = "series" if config.source == "sine" else "windows (a larger stride)"
+    return (f"This run is too big for a shared server: {n_train} {what} x {v['epochs']} "
             f"epochs x {v['seq_len']} steps x {params:,} parameters = {work:.2g}, and the "
-            f"limit is {MAX_WORK:.2g}. Lower the epochs, series, sequence length or units.")
+            f"limit is {MAX_WORK:.2g}. Lower the epochs, {lower}, sequence length or units.")
+
+
+def fit_to_data(values: Mapping[str, Any], upload: CsvFile | None) -> tuple[dict[str, Any],
+                                                                            list[str]]:
+    """The values with the features per step (F) set to what the chosen data has (one value
+    per step for a bundled series, one per column of an uploaded file), where the
+    architecture can read that many; and what moved, in words."""
+    values, notes = dict(values), []
+    source = values.get("data", KNOB["data"].default)
+    if source in BUNDLED:
+        want, why = 1, f"{source} has one value per time step"
+    elif source == CsvConfig.SOURCE and upload is not None:
+        want = len(upload.columns)
+        why = (f"your file has {want} column{'s' if want > 1 else ''} of numbers "
+               f"({', '.join(upload.columns)})")
+    else:
+        return values, notes
+    knob = KNOB["n_features"]
+    if values["n_features"] != want and knob.applies_to(values["arch"]) \
+            and knob.low <= want <= knob.high:
+        values["n_features"] = want
+        notes.append(f"{knob.label} set to {want}: {why}.")
+    return values, notes

@@ -255,10 +255,11 @@ def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True
 
 
 def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | None,
-                          title: str = "") -> go.Figure:
+                          title: str = "", first: int = 1) -> go.Figure:
     """Small multiples: each validation series (solid) and its reconstruction (dashed).
 
-    originals, reconstructions: (n, T, F); one panel per series, feature 0 and up to 3 more.
+    originals, reconstructions: (n, T, F); one panel per series, feature 0 and up to 3 more;
+    the panels are titled "series <first>", "series <first + 1>", ...
     """
     n = originals.shape[0]
     cols = min(n, 4)
@@ -266,7 +267,7 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=rows, cols=cols, shared_yaxes=True,
-                        subplot_titles=[f"series {i + 1}" for i in range(n)])
+                        subplot_titles=[f"series {first + i}" for i in range(n)])
     steps = np.arange(1, originals.shape[1] + 1)  # time steps counted from 1, as on the pages
     for i in range(n):
         r, c = divmod(i, cols)
@@ -281,7 +282,12 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
                                          showlegend=first,
                                          line=dict(color=VECTOR_COLOR, width=3, dash="dash")),
                               row=r + 1, col=c + 1)
-    fig.update_yaxes(range=[-1.15, 1.15])
+    # [-1.15, 1.15] holds every sine and min-max scaled value; z-scored series (a bundled
+    # one, an upload) can leave it: then the inputs' own range, with the same margin.
+    low = min(-1.0, float(originals.min())) if originals.size else -1.0
+    high = max(1.0, float(originals.max())) if originals.size else 1.0
+    margin = 0.075 * (high - low)
+    fig.update_yaxes(range=[low - margin, high + margin])
     fig.update_layout(height=90 + 220 * rows, margin=dict(l=10, r=10, t=80, b=10), font=FONT,
                       title=dict(text=title, y=0.99, yanchor="top", yref="container"),
                       plot_bgcolor="white",

@@ -41,6 +41,8 @@ class Knob:
     why_not: str = ""  # why the other architectures ignore it (shown beside a disabled widget)
     # A stricter lower limit for some architectures: arch -> (low, why).
     low_for: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    sources: tuple[str, ...] | None = None  # the data sources it applies to (None: all)
+    why_not_source: str = ""  # why the other data sources ignore it
 
     @property
     def kind(self) -> type:
@@ -50,6 +52,10 @@ class Knob:
     def applies_to(self, arch: str) -> bool:
         """Whether this knob changes anything for architecture `arch`."""
         return arch in self.archs
+
+    def applies_to_data(self, source: str) -> bool:
+        """Whether this knob changes anything for data source `source` (the `data` knob)."""
+        return self.sources is None or source in self.sources
 
     def label_of(self, choice: str) -> str:
         """The words for one of the choices (the choice itself if it has none)."""
@@ -88,6 +94,11 @@ def shown(raw: Any) -> str:
     text = repr(str(raw)) if not isinstance(raw, int | float) else repr(raw)
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + "…' (cut)"
 
+
+# The data sources: generated sines, the bundled real series (data.BUNDLED), a learner's upload.
+DATA_SOURCES: tuple[str, ...] = ("sine", "nab_jumpsup", "csv")
+SINE_ONLY = "a recorded series is cut into windows, not generated"
+CUT_ONLY = "sine series are generated whole, one per window"
 
 LEARNING_RATES: tuple[str, ...] = ("0.0003", "0.001", "0.003", "0.01", "0.03", "0.1")
 
@@ -133,15 +144,23 @@ KNOBS: tuple[Knob, ...] = (
     Knob("batch", "view", "Batch size for the shapes", 32, "the batch axis of every tensor shown",
          low=1, high=512, step=1),
     # --- the data -------------------------------------------------------------------------
+    Knob("data", "data", "Data", "sine", "what the model learns to reconstruct: generated "
+         "sine waves, a real series bundled with the app, or your own CSV file (a file cannot "
+         "travel in a link)", choices=DATA_SOURCES,
+         choice_labels={"sine": "sine waves", "nab_jumpsup": "NAB art_daily (real)",
+                        "csv": "your CSV file"}),
     Knob("n_series", "data", "Training series", 512,
          "sine series to train on (validation: a quarter as many more)", low=16, high=2048,
-         step=16),
+         step=16, sources=("sine",), why_not_source=SINE_ONLY),
     Knob("freq_min", "data", "Lowest frequency", 1.0, "cycles per window", low=0.5, high=10.0,
-         step=0.5),
+         step=0.5, sources=("sine",), why_not_source=SINE_ONLY),
     Knob("freq_max", "data", "Highest frequency", 3.0, "cycles per window", low=0.5, high=10.0,
-         step=0.5),
+         step=0.5, sources=("sine",), why_not_source=SINE_ONLY),
     Knob("noise", "data", "Noise", 0.02, "standard deviation of Gaussian noise added",
-         low=0.0, high=0.5, step=0.01),
+         low=0.0, high=0.5, step=0.01, sources=("sine",), why_not_source=SINE_ONLY),
+    Knob("stride", "data", "Window stride", 25, "rows between the starts of two windows cut "
+         "from a long series (below T: windows overlap)", low=1, high=200, step=1,
+         sources=("nab_jumpsup", "csv"), why_not_source=CUT_ONLY),
     Knob("seed", "data", "Seed", 0, "same seed, same data and the same initial weights",
          low=0, high=1_000_000, step=1),
     # --- the training ---------------------------------------------------------------------

@@ -20,12 +20,14 @@ The metadata of a file written by `save`:
     load(bytes or path, expected=None) -> Loaded(spec, state_dict, metadata)
     load_into(model, bytes or path)  # the model is changed only once every check has passed
     build_loaded(loaded) -> a new model holding the loaded weights
+    read_file(bytes, name) -> (WeightsFile, Loaded)  # a checked file a run can start from
 
 Every refusal raises WeightsError saying what is wrong (or what differs) and what is allowed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -33,6 +35,7 @@ import os
 import struct
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import torch
@@ -123,6 +126,48 @@ def build_loaded(loaded: Loaded) -> Autoencoder:
     model = build_model(loaded.spec)
     model.load_state_dict(loaded.state_dict, strict=True)
     return model
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A weights file that was read without error, as a run's starting point: its bytes and
+    the SHA-256 of what they hold (equality and hashing use the hash, so a JobSpec holding it
+    stays cheap to compare, and another process rebuilds the same model from the bytes alone).
+    The hash is of the spec and the weights, not of the bytes: safetensors orders its header's
+    keys differently from one save to the next, and the same model must give the same run."""
+
+    sha256: str
+    raw: bytes = field(compare=False, repr=False)
+    name: str = field(default="", compare=False)  # as uploaded (for display only)
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes this file keeps in memory."""
+        return len(self.raw)
+
+    def load(self, expected: ModelSpec | None = None) -> Loaded:
+        """The file's contents, checked again (and against `expected`, if given)."""
+        loaded = load(self.raw, expected=expected, max_bytes=max(MAX_BYTES, len(self.raw)))
+        if content_hash(loaded) != self.sha256:
+            raise WeightsError("the weights file's contents do not match their SHA-256")
+        return loaded
+
+
+def content_hash(loaded: Loaded) -> str:
+    """SHA-256 of a file's model: its spec and every weight's name, dtype, shape and values."""
+    digest = hashlib.sha256(json.dumps(loaded.spec.to_dict(), sort_keys=True).encode())
+    for name in sorted(loaded.state_dict):
+        tensor = loaded.state_dict[name].contiguous()
+        digest.update(f"\0{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def read_file(raw: bytes | bytearray | memoryview, name: str = "",
+              max_bytes: int = MAX_BYTES) -> tuple[WeightsFile, Loaded]:
+    """Check a weights file's bytes (WeightsError says what is wrong) and keep them."""
+    loaded = load(raw, max_bytes=max_bytes)
+    return WeightsFile(sha256=content_hash(loaded), raw=bytes(raw), name=name), loaded
 
 
 def spec_differences(found: ModelSpec, expected: ModelSpec) -> list[str]:

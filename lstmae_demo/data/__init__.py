@@ -1,12 +1,14 @@
-"""Data for the LSTM autoencoder: seeded sine waves and a learner's own CSV series.
+"""Data for the LSTM autoencoder: seeded sine waves, bundled real series, a learner's CSV.
 
 Every array handed to a model has the shape (N, T, F):
-N series (or windows), T time steps each, F features (channels) per step,
-as float32 values in [-1, 1] so that a tanh-based LSTM can reproduce them.
+N series (or windows), T time steps each, F features (channels) per step, as float32. Sines
+(and load_csv's min-max scaled windows) lie in [-1, 1]; a bundled or uploaded series is
+z-scored with its training rows' mean and standard deviation, so it may leave that range.
 
 - `sine`: the generator (`SineConfig` -> `make_sine` -> `SineData`)
-- `csvfile`: a learner's own CSV file (`load_csv` -> `CsvSeries`)
+- `csvfile`: parsing a CSV file (`read_table`; `load_csv` -> `CsvSeries`, min-max scaled)
 - `bundled`: real series shipped with the package (NAB's art_daily pair; `files/README.md`)
+- `upload`: an uploaded CSV file as a run's data (`read_upload` -> `CsvFile`; `CsvConfig`)
 - `sources`: a data set named by a frozen config (`load(config)`), as a training job holds it
 - `checks`: `DataError` and the checks all of them share
 
@@ -20,7 +22,17 @@ from .bundled import BUNDLED, BundledConfig, BundledData, make_bundled
 from .checks import MAX_VALUES, DataError
 from .csvfile import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, CsvSeries, load_csv
 from .sine import SineConfig, SineData, make_sine, validate_sine
-from .sources import SOURCES, DataConfig, Dataset, load, source_name
+from .sources import (
+    SOURCES,
+    UPLOADED,
+    DataConfig,
+    Dataset,
+    load,
+    settings_of,
+    source_name,
+    train_windows,
+)
+from .upload import UPLOAD_MAX_BYTES, CsvConfig, CsvData, CsvFile, read_upload
 
 __all__ = [
     "BUNDLED",
@@ -32,7 +44,12 @@ __all__ = [
     "MAX_ROWS",
     "MAX_VALUES",
     "SOURCES",
+    "CsvConfig",
+    "CsvData",
+    "CsvFile",
     "CsvSeries",
+    "UPLOAD_MAX_BYTES",
+    "UPLOADED",
     "DataConfig",
     "DataError",
     "Dataset",
@@ -41,6 +58,9 @@ __all__ = [
     "load",
     "load_csv",
     "make_sine",
+    "read_upload",
+    "settings_of",
     "source_name",
+    "train_windows",
     "validate_sine",
 ]

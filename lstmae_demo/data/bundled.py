@@ -164,6 +164,14 @@ def make_bundled(cfg: BundledConfig) -> BundledData:
     )
 
 
+def count_bundled_windows(cfg: BundledConfig) -> int:
+    """How many training windows `cfg` gives (0 if its split is shorter than one window)."""
+    validate_bundled(cfg)
+    rows = round(len(read_series(BUNDLED[cfg.name].normal_file).values) * (1 - cfg.val_share))
+    stride = cfg.stride if cfg.stride is not None else max(1, cfg.seq_len // 2)
+    return 0 if rows < cfg.seq_len else 1 + (rows - cfg.seq_len) // stride
+
+
 def _windows(part: str, values: np.ndarray, seq_len: int, stride: int,
              offset: int) -> tuple[np.ndarray, np.ndarray]:
     """(n, seq_len, 1) float32 windows every stride rows, and each one's first row + offset."""

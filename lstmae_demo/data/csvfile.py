@@ -163,12 +163,17 @@ def _column_names(first_row: list[str]) -> tuple[str, ...] | None:
     return tuple(cell.strip() or f"x{i}" for i, cell in enumerate(first_row))
 
 
-def _parse_rows(text: str) -> tuple[tuple[str, ...], np.ndarray]:
-    """Parse CSV text into column names and a (n_rows, n_features) float64 array."""
+def _parse_rows(text: str, skip_text: bool = False
+                ) -> tuple[tuple[str, ...], np.ndarray, tuple[str, ...]]:
+    """Parse CSV text into column names, a (n_rows, n_features) float64 array and the names of
+    the columns left out. With skip_text, a column whose first data cell is text (a timestamp,
+    a label) is left out; without, every column must hold numbers."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_guess_delimiter(text))
     names: tuple[str, ...] | None = None
     width = 0
     first_line = 0
+    keep: list[int] | None = None  # the columns read, decided by the first data row
+    skipped: tuple[str, ...] = ()
     rows: list[list[float]] = []
     try:
         for row in reader:
@@ -181,6 +186,15 @@ def _parse_rows(text: str) -> tuple[tuple[str, ...], np.ndarray]:
                 if names is not None:
                     continue
                 names = tuple(f"x{i}" for i in range(width))
+            if keep is None:
+                keep = [i for i, cell in enumerate(row)
+                        if not skip_text or i >= width or _looks_numeric(cell)]
+                skipped = tuple(names[i] for i in range(width) if i not in keep)
+                if not keep:
+                    raise DataError(
+                        f"no column holds numbers: row {line}, the first data row, is all text "
+                        f"({', '.join(repr(c.strip()[:20]) for c in row[:4])}); the file needs "
+                        "at least one column of numbers")
             if len(row) != width:
                 raise DataError(
                     f"row {line} has {_plural(len(row), 'value')}, "
@@ -190,14 +204,21 @@ def _parse_rows(text: str) -> tuple[tuple[str, ...], np.ndarray]:
                 raise DataError(
                     f"the file has more than {MAX_ROWS} data rows; at most {MAX_ROWS} are allowed"
                 )
-            rows.append([_parse_number(cell, line, i + 1, names[i]) for i, cell in enumerate(row)])
+            rows.append([_parse_number(row[i], line, i + 1, names[i]) for i in keep])
     except csv.Error as err:
         raise DataError(f"row {reader.line_num} could not be read as CSV: {err}") from err
     if names is None:
         raise DataError("the file is empty")
     if not rows:
         raise DataError("the file has a header row but no data rows")
-    return names, np.array(rows, dtype=np.float64)
+    return tuple(names[i] for i in keep), np.array(rows, dtype=np.float64), skipped
+
+
+def read_table(source: bytes | str | os.PathLike) -> tuple[tuple[str, ...], np.ndarray,
+                                                         tuple[str, ...]]:
+    """The numeric columns of a CSV file: (names, (n_rows, n_columns) float64 values, names of
+    the text columns left out, such as a timestamp). Raises DataError like load_csv."""
+    return _parse_rows(_read_source(source), skip_text=True)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -263,7 +284,7 @@ def load_csv(
     an optional header row; blank lines are skipped. Raises DataError for anything it cannot use.
     """
     stride = _check_window_settings(seq_len, stride)
-    names, values = _parse_rows(_read_source(source))  # values: (n_rows, F)
+    names, values, _ = _parse_rows(_read_source(source))  # values: (n_rows, F)
     n_rows = len(values)
     if n_rows < seq_len:
         raise DataError(f"the file has {n_rows} rows but one window needs seq_len={seq_len}")

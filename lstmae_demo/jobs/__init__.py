@@ -18,6 +18,9 @@
     run.stop()       # this learner lets go; the run ends once no attached learner wants it
     runner.attach(run.run_id, alive=...)        # a reload or another device: the same run
     runner.attach(run.run_id, watch_only=True)  # "watch my run": read-only
+    runner.adopt(job, model, losses)            # a model loaded from a file, as a finished
+                                                # run (LocalRunner only; never joined)
+    JobSpec(..., init=weights_file)             # a run that continues training saved weights
 """
 
 from __future__ import annotations

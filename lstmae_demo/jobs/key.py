@@ -27,7 +27,8 @@ PACKAGE = Path(__file__).resolve().parents[1]  # lstmae_demo/
 # What decides a run's numbers: the models, the layers they are built from, the trainer, the
 # data sources (their files included), what a spec means and the knobs' defaults, and how this
 # package builds a run from a JobSpec. Pages, plots and code export do not.
-TRAINING_CODE = ("archs", "nn.py", "training", "data", "spec.py", "settings.py", "jobs")
+TRAINING_CODE = ("archs", "nn.py", "training", "data", "spec.py", "settings.py", "jobs",
+                 "weights.py")
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,17 @@ _BUILD_LOCK = threading.Lock()
 
 
 def _build(job: JobSpec) -> nn.Module:
-    """The run's initial model, as its seed makes it."""
+    """The run's initial model, as its seed makes it (or holding `job.init`'s weights)."""
     with _BUILD_LOCK:
-        return build_model(job.model, seed=job.seed)
+        model = build_model(job.model, seed=job.seed)
+    if job.init is not None:  # checked by validate_job: the file fits the model
+        model.load_state_dict(job.init.load(expected=job.model).state_dict, strict=True)
+    return model
+
+
+def _held_bytes(job: JobSpec) -> int:
+    """Bytes a run's description holds besides its weights: an uploaded file's, if any."""
+    return sum(getattr(part, "nbytes", 0) for part in (job.data, job.init))
 
 
 def default_slots(threads_per_job: int = 1) -> int:
@@ -310,6 +318,22 @@ class _LocalRun:
                 self.model = _build(self.job).eval()
             return self.model
 
+    def adopt(self, model: nn.Module, losses: tuple[list[float], list[float], list[float]],
+              finished: Finished) -> None:
+        """Become a finished run holding `model` (trained elsewhere) instead of training:
+        leave the line at once, and a thread that has nothing to do."""
+        self.queue.release(self.ticket)
+        with self.lock:
+            self.ticket.owner = None
+            self.model = model.eval()
+            self.losses = losses
+            self.finished = finished
+            self.ended = True
+            self.nbytes = sum(t.numel() * t.element_size()
+                              for t in model.state_dict().values()) + _held_bytes(self.job)
+        self.thread = threading.Thread(target=self.progressed.set, name=self.name, daemon=True)
+        self.thread.start()
+
     # --- the thread ----------------------------------------------------------------------
 
     def _work(self) -> None:
@@ -332,6 +356,7 @@ class _LocalRun:
                 if self.model is not None:
                     self.nbytes = sum(t.numel() * t.element_size()
                                       for t in self.model.state_dict().values())
+                self.nbytes += _held_bytes(self.job)
             self.progressed.set()
             self.on_end(self)
 
@@ -438,6 +463,14 @@ class LocalRunner:
         """(runs holding a slot, runs waiting for one) right now."""
         return self.queue.counts()
 
+    def following(self) -> int:
+        """How many pages (learners and watchers) follow a run that has not ended: each polls
+        for news while it does. Read without the runs' locks: an estimate."""
+        with self._lock:
+            runs = list(self._runs.values())
+        return sum(len(run.attachments) for run in runs
+                   if not run.ended and run.finished is None and run.error is None)
+
     def kept(self) -> int:
         """How many runs the registry keeps now (queued, running and finished)."""
         with self._lock:
@@ -474,6 +507,31 @@ class LocalRunner:
             who = run.attach(alive, False)
             self._runs[run_id] = self._held[run_id] = self._by_key[key] = run
             run.thread.start()  # before anyone can join it and wait() on its thread
+        return self._handle(run, who, joined=False)
+
+    def adopt(self, job: JobSpec, model: nn.Module, losses: dict[str, list[float]], *,
+              message: str = "", name: str = "") -> RunHandle:
+        """Keep a model trained elsewhere (a loaded weights file) as a finished run of `job`,
+        findable by id like any other, with the caller attached. It is never joined: an
+        identical JobSpec submitted later trains for itself. `losses`: "train", "val" and
+        "val_mse" lists (missing ones empty); `message` says where the model came from."""
+        validate_job(job)
+        series = tuple(list(map(float, losses.get(k, ()))) for k in ("train", "val", "val_mse"))
+        last = [s[-1] if s else math.nan for s in series]
+        finished = Finished(reason="loaded", epochs=len(series[0]), seconds=0.0,
+                            train_seconds=0.0, train_loss=last[0], val_loss=last[1],
+                            val_mse=last[2], sequences_per_second=0.0, message=message)
+        with self._lock:
+            self._sweep()
+            run_id = new_run_id()
+            while run_id in self._runs or run_id in self._evicted:
+                run_id = new_run_id()
+            run = _LocalRun(run_id, job, run_key(job), self.queue, self._settings,
+                            name or f"loaded-{run_id[:6]}", self._ended)
+            run.adopt(model, series, finished)
+            who = run.attach(None, False)
+            self._runs[run_id] = self._held[run_id] = run
+            self._sweep()
         return self._handle(run, who, joined=False)
 
     def attach(self, run_id: str, *, alive: Callable[[], bool] | None = None,

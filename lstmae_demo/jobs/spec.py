@@ -1,8 +1,9 @@
 """JobSpec: one training run as plain, frozen, hashable data.
 
 A run is fully described by its model (ModelSpec), its data (a data-source config such as
-SineConfig) and its training settings (TrainConfig, whose seed also seeds the model's initial
-weights). A runner builds the model and the data itself, so a spec can travel to another
+SineConfig), its training settings (TrainConfig, whose seed also seeds the model's initial
+weights) and, to continue training a saved model, the weights file it starts from (`init`).
+A runner builds the model and the data itself, so a spec can travel to another
 thread, process or machine, and two equal specs describe the same computation.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from ..data import DataConfig, source_name
 from ..spec import ModelSpec, validate
 from ..training import TrainConfig, validate_train
+from ..weights import WeightsError, WeightsFile
 
 
 class JobSpecError(ValueError):
@@ -26,6 +28,7 @@ class JobSpec:
     model: ModelSpec
     data: DataConfig
     train: TrainConfig
+    init: WeightsFile | None = None  # start from these weights instead of the seed's
 
     @property
     def seed(self) -> int:
@@ -50,4 +53,12 @@ def validate_job(job: JobSpec) -> JobSpec:
         raise JobSpecError(
             f"the data has {data_shape[0]} time steps x {data_shape[1]} features per series, "
             f"the model expects {model_shape[0]} x {model_shape[1]}")
+    if job.init is not None:
+        if not isinstance(job.init, WeightsFile):
+            raise JobSpecError(f"JobSpec.init must be a WeightsFile, got "
+                               f"{type(job.init).__name__}")
+        try:
+            job.init.load(expected=job.model)
+        except WeightsError as err:
+            raise JobSpecError(f"the weights to start from do not fit: {err}") from None
     return job

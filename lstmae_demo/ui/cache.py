@@ -1,8 +1,9 @@
 """Cached core calls shared by the pages.
 
-`sine_data` is a Streamlit cache (each user gets copies: st.cache_data). Figures of a run live
-in `FIGURES`, a small module-level LRU with a lock: server-wide state that no client can clear
-(any client can send Streamlit's clear_cache message, which empties every st.cache_*).
+`dataset` (and `sine_data`) is a Streamlit cache (each user gets copies: st.cache_data).
+Figures of a run live in `FIGURES`, a small module-level LRU with a lock: server-wide state
+that no client can clear (any client can send Streamlit's clear_cache message, which empties
+every st.cache_*).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from ..data import SineConfig, SineData, make_sine
+from ..data import DataConfig, Dataset, SineConfig, SineData, load, make_sine
 
 # Figures kept: two per run (losses, reconstructions) per scale, for far more runs than a
 # 2-core server trains at once; one loss figure is ~10 KB, a reconstruction figure ~20-200 KB.
@@ -26,6 +27,13 @@ MAX_FIGURES = 256
 def sine_data(cfg: SineConfig) -> SineData:
     """The sine data set for these settings (deterministic, so safe to share)."""
     return make_sine(cfg)
+
+
+# An uploaded file's windows may hold up to data.MAX_VALUES floats (40 MB): a few at most.
+@st.cache_data(show_spinner=False, max_entries=8)
+def dataset(cfg: DataConfig) -> Dataset:
+    """The data set a data config describes (deterministic, so safe to share)."""
+    return load(cfg)
 
 
 class FrozenFigure(go.Figure):

@@ -19,12 +19,13 @@ import streamlit as st
 from ..compare import PARAM, Entry, check_selection, numbers, parse_selection, plan, row, table
 from ..compare_plots import mse_curves, reconstruction_grid
 from ..config import AppConfig
-from ..data import SineConfig, load
+from ..data import DataConfig
 from ..findings import RunNumbers, comparison_findings, mean_level, teacher_forced_mse
 from ..jobs import FINISHED_TTL_S, QUEUED, JobView, RunHandle
 from ..jobs.local import JOINABLE
 from ..settings import ARCHS
-from .cache import FIGURES, sine_data
+from . import pageurl
+from .cache import FIGURES, dataset
 from .live import poll_seconds
 from .sidebar import current
 from .training import FIRST_EPOCH_WAIT_S, _session_alive, runner
@@ -62,7 +63,9 @@ def _from_link() -> None:
     state = st.session_state
     if CHOSEN_KEY in state:
         return
-    archs, notes = parse_selection(st.query_params.get(PARAM))
+    # The URL's query as this run began: the sidebar has rewritten it without the page's own
+    # values by now (pageurl.capture keeps it).
+    archs, notes = parse_selection((state.get(pageurl.QUERY_KEY) or {}).get(PARAM))
     state[CHOSEN_KEY] = list(archs)
     state[NOTES_KEY] = notes
 
@@ -90,12 +93,7 @@ def choose_archs() -> tuple[tuple[str, ...], str | None]:
         archs = check_selection(chosen)
     except ValueError as err:
         return tuple(chosen), str(err)
-    value = None if archs == ARCHS else ",".join(archs)
-    if st.query_params.get(PARAM) != value:
-        if value is None:
-            del st.query_params[PARAM]
-        else:
-            st.query_params[PARAM] = value
+    pageurl.to_url(PARAM, ",".join(archs), ",".join(ARCHS))  # every run: the sidebar drops it
     return archs, None
 
 
@@ -159,7 +157,7 @@ def _teacher_forced(handle: RunHandle, view: JobView, entry: Entry) -> float | N
         return None
     measured = st.session_state.setdefault(MEASURED_KEY, {})
     if handle.run_id not in measured:
-        measured[handle.run_id] = teacher_forced_mse(handle.model(), load(handle.job.data).val)
+        measured[handle.run_id] = teacher_forced_mse(handle.model(), dataset(handle.job.data).val)
     return measured[handle.run_id]
 
 
@@ -173,9 +171,9 @@ def run_numbers(comparison: Comparison, views: Sequence[JobView]) -> list[RunNum
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _level(data: SineConfig) -> float:
+def _level(data: DataConfig) -> float:
     """The "predict the mean" level of this data (deterministic, so safe to share)."""
-    data_set = sine_data(data)
+    data_set = dataset(data)
     return mean_level(data_set.train, data_set.val)
 
 
@@ -208,15 +206,16 @@ def _status(comparison: Comparison, views: Sequence[JobView]) -> None:
             st.code(view.error, language="text", wrap_lines=True)
 
 
-def _curves(runs: Sequence[RunNumbers], level: float, total_epochs: int, key: str) -> None:
+def _curves(runs: Sequence[RunNumbers], level: float | None, total_epochs: int,
+            key: str) -> None:
     version = tuple(r.epochs for r in runs)
     by_epoch, by_seconds = st.tabs(["by epoch", "by seconds"])
     with by_epoch:
-        st.plotly_chart(FIGURES.get(("compare-epoch", key), version,
+        st.plotly_chart(FIGURES.get(("compare-epoch", key, total_epochs), version,
                                     lambda: mse_curves(runs, "epoch", level, total_epochs)),
                         width="stretch", key="compare_by_epoch")
     with by_seconds:
-        st.plotly_chart(FIGURES.get(("compare-seconds", key), version,
+        st.plotly_chart(FIGURES.get(("compare-seconds", key, total_epochs), version,
                                     lambda: mse_curves(runs, "seconds", level, total_epochs)),
                         width="stretch", key="compare_by_seconds")
     st.caption("Validation MSE in the data's units: the one measure every model shares (the "
@@ -227,7 +226,7 @@ def _curves(runs: Sequence[RunNumbers], level: float, total_epochs: int, key: st
 
 def _grid(comparison: Comparison, views: Sequence[JobView], key: str) -> None:
     shared = comparison.entries[0].job.data
-    data = sine_data(shared)
+    data = dataset(shared)
     n_show = comparison.config.train.n_show
     rows = [(e.arch, e.arch, None if v.reconstructions is None else np.asarray(
         v.reconstructions), v.reconstructions_epoch)
@@ -239,7 +238,7 @@ def _grid(comparison: Comparison, views: Sequence[JobView], key: str) -> None:
     apart = [e.arch for e in comparison.entries if e.job.data != shared]
     if apart:
         st.caption(f"Not in the grid: {', '.join(apart)}, trained on other series (one "
-                   "feature per step).")
+                   "value per step).")
 
 
 def _body() -> None:
@@ -248,6 +247,9 @@ def _body() -> None:
         st.info("Press **Train** to train the chosen architectures side by side. Their "
                 "validation MSE curves, a table of their sizes and speeds, the same validation "
                 "series reconstructed by each, and what the numbers show appear here.")
+        # Drawn empty, so the browser has loaded its charting code when the first point comes.
+        config = current()
+        _curves([], None, config.train.epochs, "empty")
         return
     views = comparison.views()
     key = "|".join(h.run_id for h in comparison.handles)

@@ -21,14 +21,16 @@ import torch
 from ..archs import get_arch
 from ..compare import numbers
 from ..config import AppConfig
-from ..data import SineConfig, load
+from ..data import CsvConfig, DataConfig, DataError, settings_of
 from ..findings import Finding, divergence_text, mean_level, run_findings, teacher_forced_mse
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
-from .cache import FIGURES, sine_data
+from ..weights import SUFFIX
+from ..weights import save as save_weights
+from .cache import FIGURES, dataset
 from .sidebar import current
-from .training import Run, current_run, runner
+from .training import LOADED, Run, current_run, runner
 
 # Once a second: the first point comes with the Train click's own rerun (training.py waits
 # for the first epoch), so polling faster only costs the server and the learner's browser
@@ -42,10 +44,16 @@ from .training import Run, current_run, runner
 # that finds nothing new costs 4.3-4.5 ms per session (AppTest's own empty rerun: ~2 ms), and
 # a new epoch drawn by 10 sessions 87 ms in all.
 POLL_SECONDS = 1.0
-# With more runs active than the server's two slots, everyone's polls compete with training
-# for one Python process: one extra second per RUNS_PER_EXTRA_SECOND runs, at most 3 s.
+# Slower when busy, at most MAX_POLL_SECONDS: every poll of every page costs the server and
+# that page's browser, whether the class trains many runs or follows one (one shared run
+# watched by 20 learners slowed an idle learner's rerun 13x; bench/RESULTS.md, section 7).
+# With more runs active than the server's two slots, polls also compete with training for
+# one Python process: one extra second per RUNS_PER_EXTRA_SECOND runs beyond QUIET_RUNS, or
+# per PAGES_PER_EXTRA_SECOND pages following a run beyond QUIET_PAGES, whichever is more.
 QUIET_RUNS = 2
 RUNS_PER_EXTRA_SECOND = 4
+QUIET_PAGES = 5
+PAGES_PER_EXTRA_SECOND = 5
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
 PAGE_PATHS = ("home", "architecture", "train", "timesteps")  # app.py's url_path of each page
@@ -79,7 +87,7 @@ def noticed(run: Run, view: JobView) -> list[Finding]:
     """What this finished run shows beyond its ending (findings.run_findings: the mean
     plateau, the copying trap, the teacher-forcing gap), from its own numbers."""
     data = run.job.job.data
-    data_set = sine_data(data) if isinstance(data, SineConfig) else load(data)
+    data_set = dataset(data)
     forced = None
     if run.spec.uses("decoder") and run.spec.decoder == "conditional" and view.epoch:
         measured = st.session_state.setdefault(MEASURED_KEY, {})
@@ -101,10 +109,15 @@ def _losses_csv(view: JobView) -> bytes:
     return out.getvalue().encode()
 
 
-def _weights(run: Run) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(run.job.state_dict(), buffer)
-    return buffer.getvalue()
+def weights_file(run: Run, view: JobView) -> bytes:
+    """The run's model as one safetensors file: weights, spec, data and training settings
+    and losses (weights.save); reading it back runs no code."""
+    job = run.job.job
+    training = job.train.to_dict() | (
+        {"started_from": job.init.sha256} if job.init is not None else {})
+    losses = {"train": view.train_losses, "val": view.val_losses, "val_mse": view.val_mses}
+    return save_weights(run.job.model(), data=settings_of(job.data), training=training,
+                        losses=losses)
 
 
 def _summary(run: Run, view: JobView) -> None:
@@ -119,9 +132,13 @@ def _summary(run: Run, view: JobView) -> None:
         st.error(problem + (f" {f.message}" if f.message else ""))  # the trainer's own words
     elif f.reason == "cancelled":
         st.info(f"Stopped after {f.epochs} epoch(s); the curves so far are kept.")
+    elif f.reason == LOADED:
+        st.success(f"A model loaded from a file: trained elsewhere for {f.epochs} epoch(s) "
+                   "(its losses as the file records them); below, its reconstructions of the "
+                   "sidebar's validation series.")
     else:
         st.success(f"Done: {f.epochs} epochs in {f.seconds:.1f} s.")
-    if not problem:
+    if not problem and f.reason != LOADED:
         for finding in noticed(run, view):
             getattr(st, finding.tone)(finding.text)  # our words and the run's numbers
     loss_name = get_arch(run.spec.arch).model.loss_name
@@ -130,17 +147,21 @@ def _summary(run: Run, view: JobView) -> None:
     b.metric("final validation MSE", f"{f.val_mse:.4g}",
              help="mean squared error of the reconstruction, in the data's units: the same "
                   "measure for every architecture")
-    c.metric("time", f"{f.seconds:.1f} s")
-    d.metric("parameters", f"{view.started.params_torch:,}" if view.started else "—")
+    loaded = f.reason == LOADED  # trained elsewhere: no time of ours, no Started event
+    c.metric("time", "—" if loaded else f"{f.seconds:.1f} s",
+             help="trained elsewhere: the file does not record how long" if loaded else None)
+    params = (view.started.params_torch if view.started else
+              trace(run.spec, 1).params_torch if loaded else None)
+    d.metric("parameters", "—" if params is None else f"{params:,}")
     settings = {"spec": run.spec.to_dict(), "settings": dict(run.values)}
     x, y, z = st.columns(3)
     x.download_button("Losses (CSV)", _losses_csv(view), "losses.csv", "text/csv",
                       key="dl_losses", width="stretch")
     # The weights are serialised only when someone clicks (a callable): not on every rerun.
-    y.download_button("Weights (state_dict)", functools.partial(_weights, run),
-                      f"{run.spec.arch}.pt",
+    y.download_button(f"Weights ({SUFFIX})", functools.partial(weights_file, run, view),
+                      f"{run.spec.arch}{SUFFIX}",
                       "application/octet-stream", key="dl_weights",
-                      width="stretch", disabled=view.epoch == 0)
+                      width="stretch", disabled=view.epoch == 0 and f.reason != LOADED)
     z.download_button("Spec (JSON)", json.dumps(settings, indent=2, default=str),
                       "spec.json", "application/json", key="dl_spec",
                       width="stretch")
@@ -179,24 +200,37 @@ def _loss_chart(view: JobView | None, run_id: str, loss_name: str, total_epochs:
                        lambda: loss_figure(train, val, log_y, total_epochs, loss_name, mses))
 
 
-def _recon_chart(view: JobView | None, run_id: str, data: SineConfig) -> go.Figure:
-    """The validation series and their latest reconstructions, built once per snapshot."""
+def _recon_chart(view: JobView | None, run_id: str, data: DataConfig,
+                 run: Run | None = None) -> go.Figure:
+    """The validation series and their latest reconstructions, built once per snapshot (for a
+    model loaded from a file: its reconstructions of these series, computed here)."""
     recon = None if view is None or view.reconstructions is None else np.asarray(
         view.reconstructions)
+    loaded = (run is not None and view is not None and view.finished is not None
+              and view.finished.reason == LOADED)
     title = (f"Reconstructions after epoch {view.reconstructions_epoch}" if recon is not None
+             else "Reconstructions by the loaded model" if loaded
              else "Validation series (no reconstruction yet)")
 
     def build() -> go.Figure:
-        originals = sine_data(data).val[: 4 if recon is None else len(recon)]
-        return reconstruction_figure(originals, recon, title=title)
+        originals = dataset(data).val[: 4 if recon is None else len(recon)]
+        shown = recon
+        if loaded:
+            with torch.no_grad():
+                shown = run.job.model().reconstruct(torch.from_numpy(originals)).numpy()
+        return reconstruction_figure(originals, shown, title=title)
 
-    return FIGURES.get(("recon", run_id, data), view.reconstructions_epoch if view else 0,
+    # An uploaded file's config holds its bytes: the figure cache keys on its hash instead.
+    key = data if not isinstance(data, CsvConfig) else (
+        "csv", data.file.sha256, data.seq_len, data.stride, data.val_share)
+    return FIGURES.get(("recon", run_id, key), view.reconstructions_epoch if view else 0,
                        build)
 
 
 def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
-            data: SineConfig, run_id: str = "") -> None:
-    """The loss curves and the four validation series with their reconstructions.
+            data: DataConfig, run_id: str = "", run: Run | None = None) -> None:
+    """The loss curves and the first validation series (four at most) with their
+    reconstructions.
 
     Drawn before the first run too (empty curves, the series alone), so the browser has
     loaded its charting code before Train is pressed and the first point shows at once.
@@ -207,7 +241,7 @@ def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
                     width="stretch", key="loss_chart")
     for note in reading_notes(config):
         st.caption(note)
-    st.plotly_chart(_recon_chart(view, run_id, data), width="stretch", key="recon_chart",
+    st.plotly_chart(_recon_chart(view, run_id, data, run), width="stretch", key="recon_chart",
                     config={"displayModeBar": False})
 
 
@@ -251,6 +285,10 @@ def _whose(run: Run, view: JobView) -> None:
     st.caption("Watch my run: this link shows the run live, read-only, to anyone you share it "
                f"with{shared}.")
     st.code(watch_link(run), language=None, wrap_lines=True)
+    if run.config.source == "csv":
+        st.caption("Your CSV file is part of this run, so this link shows it while the server "
+                   "keeps the run; the address bar's link carries only the settings, never the "
+                   "file: whoever opens it must upload the file too.")
 
 
 def _panel_body() -> None:
@@ -262,9 +300,16 @@ def _panel_body() -> None:
     run = current_run()
     config = current()
     if run is None:
-        status.info("Press **Train** to start. The loss curves and the reconstructions of four "
-                    "validation series appear here and update while the model learns.")
-        _charts(None, config, config.train.epochs, config.sine)
+        try:
+            data = config.data
+        except DataError:  # no file uploaded: the page above says so
+            return
+        shown = min(config.train.n_show, len(dataset(data).val))
+        what = {1: "one validation series", 4: "four validation series"}.get(
+            shown, f"{shown} validation series")
+        status.info(f"Press **Train** to start. The loss curves and the reconstructions of "
+                    f"{what} appear here and update while the model learns.")
+        _charts(None, config, config.train.epochs, data)
         return
     view = run.job.snapshot()
     with status:
@@ -275,7 +320,7 @@ def _panel_body() -> None:
             st.caption(f"These curves are from your last run (`{run.spec.arch}`, other "
                        "settings than the sidebar's now). Press Train to train the current "
                        "settings.")
-    _charts(view, run.config, view.total_epochs, run.job.job.data, run.run_id)
+    _charts(view, run.config, view.total_epochs, run.job.job.data, run.run_id, run)
     if view.done:
         _summary(run, view)
     polling = _polls(run, view)
@@ -296,11 +341,12 @@ def _polls(run: Run | None, view: JobView | None = None) -> bool:
 
 
 def poll_seconds() -> float:
-    """Seconds between polls: once a second on a quiet server, slower with many runs active."""
+    """Seconds between polls: once a second on a quiet server, slower with many runs active
+    or many pages following runs."""
     running, waiting = runner().counts()
-    active = running + waiting
-    return POLL_SECONDS if active <= QUIET_RUNS else min(
-        MAX_POLL_SECONDS, POLL_SECONDS + (active - QUIET_RUNS) / RUNS_PER_EXTRA_SECOND)
+    extra = max(0.0, (running + waiting - QUIET_RUNS) / RUNS_PER_EXTRA_SECOND,
+                (runner().following() - QUIET_PAGES) / PAGES_PER_EXTRA_SECOND)
+    return min(MAX_POLL_SECONDS, POLL_SECONDS + extra)
 
 
 def _interval_changed() -> bool:

@@ -13,6 +13,7 @@ warning about a default beside a session-state value is off in .streamlit/config
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -24,7 +25,7 @@ from streamlit.runtime.state import common as _widget_common
 from streamlit.runtime.state.session_state import SessionState
 
 from ..archs import get_arch
-from ..config import AppConfig
+from ..config import AppConfig, fit_to_data
 from ..settings import KNOB, KNOBS, Knob, knobs_for, parse_params
 
 CONFIG_KEY = "_config"  # this session's AppConfig: the one source of every knob's value
@@ -33,10 +34,7 @@ ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 
 RUN_PARAMS_KEY = "_run_params"  # the URL's run id ({"run": id} and "watch" for a watcher)
 RUN_NOTE_KEY = "_run_note"  # why the run named in the link could not be opened (plain text)
 REFUSED_KEY = "_refused_notes"  # values the browser sent that were not taken (plain text)
-# URL parameters a page owns and checks itself (the Compare page's `compare`): the settings'
-# sync below keeps them as they are.
-PAGE_PARAMS = ("compare",)
-GROUPS = (("model", "Model", True), ("data", "Sine data", False),
+GROUPS = (("model", "Model", True), ("data", "Data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
 log = logging.getLogger(__name__)
@@ -122,9 +120,10 @@ def limits_text(knob: Knob, arch: str) -> str:
     return f"{_number(low_of(knob, arch))} to {_number(knob.high)}{why}"
 
 
-def _fitted(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The values with each architecture's stricter lower limit applied, and what moved."""
-    values, notes = dict(values), []
+def _fitted(values: Mapping[str, Any], upload: Any = None) -> tuple[dict[str, Any], list[str]]:
+    """The values with each architecture's stricter lower limit applied and F fitted to the
+    chosen data (config.fit_to_data), and what moved."""
+    values, notes = fit_to_data(values, upload)
     arch = values["arch"]
     for knob in KNOBS:
         low = low_of(knob, arch)
@@ -135,12 +134,15 @@ def _fitted(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return values, notes
 
 
-def choose(**changes: Any) -> None:
-    """Set some knobs (each checked against its limits); for buttons and callbacks."""
+def choose(upload: Any = dataclasses.MISSING, **changes: Any) -> None:
+    """Set some knobs (each checked against its limits), and the uploaded file if given;
+    for buttons and callbacks."""
     config = current()
+    if upload is not dataclasses.MISSING:
+        config = dataclasses.replace(config, upload=upload)
     parsed = {name: KNOB[name].parse(value) for name, value in changes.items()}
-    values, notes = _fitted({**config.values, **parsed})
-    st.session_state[CONFIG_KEY] = AppConfig(values)
+    values, notes = _fitted({**config.values, **parsed}, config.upload)
+    st.session_state[CONFIG_KEY] = dataclasses.replace(config, values=values)
     st.session_state[ADJUSTED_KEY] = notes
 
 
@@ -174,13 +176,21 @@ def _bind(name: str, value: Any) -> None:
 def _help(knob: Knob, arch: str, applies: bool) -> str:
     limits = limits_text(knob, arch)
     text = knob.help + (f". Allowed: {limits} (the server's limit)." if limits else ".")
-    return text if applies else f"{text} Not used by {arch}: {knob.why_not}."
+    return text if applies else f"{text} {_not_used(knob, arch, '')}"
 
 
-def _widget(knob: Knob, container, value: Any, arch: str) -> None:
+def _not_used(knob: Knob, arch: str, source: str) -> str:
+    """Why a knob does nothing at these settings (the architecture or the data source)."""
+    if not knob.applies_to(arch):
+        return f"Not used by {arch}: {knob.why_not}."
+    return f"Not used with {KNOB['data'].label_of(source)}: {knob.why_not_source}."
+
+
+def _widget(knob: Knob, container, value: Any, arch: str, source: str = "sine") -> None:
     """Draw one knob as the widget that suits it, showing `value` (the config's)."""
-    applies = knob.applies_to(arch)
-    common = dict(key=knob.name, help=_help(knob, arch, applies), disabled=not applies,
+    applies = knob.applies_to(arch) and knob.applies_to_data(source)
+    helped = _help(knob, arch, True) + ("" if applies else " " + _not_used(knob, arch, source))
+    common = dict(key=knob.name, help=helped, disabled=not applies,
                   on_change=_changed, args=(knob.name,))
     if knob.name == "arch":
         container.selectbox(knob.label, knob.choices, index=knob.choices.index(value),
@@ -201,12 +211,12 @@ def _widget(knob: Knob, container, value: Any, arch: str) -> None:
         container.number_input(knob.label, int(low_of(knob, arch)), int(knob.high),
                                value=value, step=1, **common)
     if not applies:
-        container.caption(f"Not used by {arch}: {knob.why_not}.")
+        container.caption(_not_used(knob, arch, source))
 
 
-def _limits_caption(knobs: tuple[Knob, ...], container, arch: str) -> None:
+def _limits_caption(knobs: tuple[Knob, ...], container, arch: str, source: str) -> None:
     parts = [f"{k.label.split(' (')[0].lower()} {limits_text(k, arch)}" for k in knobs
-             if k.choices is None and k.applies_to(arch)]
+             if k.choices is None and k.applies_to(arch) and k.applies_to_data(source)]
     if parts:
         container.caption("Allowed on this server: " + "; ".join(parts) + ".")
 
@@ -215,14 +225,17 @@ def sidebar() -> AppConfig:
     """Draw all knobs in the sidebar, sync the URL, and return this session's configuration."""
     _load_url_once()
     config = current()
-    arch = config.values["arch"]
+    arch, source = config.values["arch"], config.values["data"]
     for group, title, expanded in GROUPS:
         box = st.sidebar.expander(title, expanded=expanded)
         knobs = knobs_for(group) + (knobs_for("view") if group == "model" else ())
         for knob in knobs:
             _bind(knob.name, config.values[knob.name])
-            _widget(knob, box, config.values[knob.name], arch)
-        _limits_caption(knobs, box, arch)
+            _widget(knob, box, config.values[knob.name], arch, source)
+            if knob.name == "data":
+                from .uploads import csv_upload  # uploads draws with this module's helpers
+                csv_upload(box, config)
+        _limits_caption(knobs, box, arch, source)
     for note in st.session_state.get(ADJUSTED_KEY) or []:
         st.sidebar.info(note)
     if refused := st.session_state.pop(REFUSED_KEY, None):
@@ -230,9 +243,7 @@ def sidebar() -> AppConfig:
             st.warning("A value from the browser was not taken:")
             for note in refused:
                 st.text(note)  # it may quote what was sent: text, never Markdown
-    kept = {k: st.query_params[k] for k in PAGE_PARAMS if k in st.query_params}
-    st.query_params.from_dict(config.to_params() | (st.session_state.get(RUN_PARAMS_KEY) or {})
-                              | kept)
+    st.query_params.from_dict(config.to_params() | (st.session_state.get(RUN_PARAMS_KEY) or {}))
     return config
 
 

@@ -22,21 +22,29 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..archs import Autoencoder
 from ..config import AppConfig
-from ..data import SineConfig
+from ..data import BundledConfig, CsvConfig, SineConfig
 from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, RunNotFound, shared_runner
 from ..settings import KNOB, KNOBS, MODEL_FIELDS
 from ..spec import ModelSpec
+from ..weights import WeightsFile
 from .sidebar import CONFIG_KEY, RUN_NOTE_KEY, RUN_PARAMS_KEY, current
 
 RUN_KEY = "_training_run"
+LOADED = "loaded"  # the Finished reason of a run that holds a model loaded from a file
 # The Train page's polling fragment first runs one polling interval (live.POLL_SECONDS) after
 # the click's own rerun has reached the browser. Waiting at most this long for the first
 # epoch (~0.1 s at the defaults) lets that rerun draw the first loss point instead.
 FIRST_EPOCH_WAIT_S = 0.5
 STOPPED_NOTE_KEY = "_training_stopped_note"
 TRIED_KEY = "_run_link_tried"  # the (run id, watch) of the link this session last followed
-# The sine data and training knobs, with the field of the JobSpec each one is read from.
+# Ids of runs this session has held: a callback that moves the session to another run (Continue
+# training, a loaded model) runs while the browser's URL still names the one before, which
+# follow_link must not take for a link to follow. The newest KEPT_IDS are remembered.
+KEPT_KEY = "_runs_kept"
+KEPT_IDS = 50
+# The data and training knobs, with the field of the JobSpec each one is read from.
 SINE_FIELDS = ("n_series", "freq_min", "freq_max", "noise", "seed")
+CUT_FIELDS = ("stride",)  # of a bundled series or an uploaded file
 TRAIN_FIELDS = ("epochs", "batch_size")
 
 
@@ -68,12 +76,16 @@ class Run:
 
 
 def _frozen(config: AppConfig) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted((k, v) for k, v in config.values.items() if k != "batch"))
+    """The settings a run trains, comparable with ==: the knobs and the uploaded file's hash."""
+    upload = config.upload.sha256 if config.upload is not None else None
+    return tuple(sorted((k, v) for k, v in config.values.items() if k != "batch")) + (
+        ("_upload", upload),)
 
 
-def job_spec(config: AppConfig) -> JobSpec:
-    """The run these settings describe: model, sine data and training settings."""
-    return JobSpec(model=config.spec, data=config.sine, train=config.train)
+def job_spec(config: AppConfig, init: WeightsFile | None = None) -> JobSpec:
+    """The run these settings describe: model, data (the sidebar's source) and training
+    settings; `init`: start from these saved weights instead of the seed's."""
+    return JobSpec(model=config.spec, data=config.data, train=config.train, init=init)
 
 
 def current_run() -> Run | None:
@@ -87,17 +99,20 @@ def _keep(run: Run) -> Run:
     params = {"run": run.run_id} | ({"watch": "1"} if run.watching else {})
     st.session_state[RUN_PARAMS_KEY] = params
     st.session_state[TRIED_KEY] = (run.run_id, run.watching)
+    kept = [i for i in st.session_state.get(KEPT_KEY, ()) if i != run.run_id]
+    st.session_state[KEPT_KEY] = tuple(kept[-(KEPT_IDS - 1):]) + (run.run_id,)
     return run
 
 
-def start_run(config: AppConfig) -> Run:
-    """Queue a run with these settings, or join the identical one (a Train button's callback).
+def start_run(config: AppConfig, init: WeightsFile | None = None) -> Run:
+    """Queue a run with these settings, or join the identical one (a Train button's callback);
+    with `init`, the run continues training those saved weights.
 
     Submits first: pressing Train again with the same settings finds the same run and keeps it
     going; only a run with another id is let go of (it goes on if other learners want it).
     """
     old = current_run()
-    handle = runner().submit(job_spec(config), alive=_session_alive())
+    handle = runner().submit(job_spec(config, init), alive=_session_alive())
     st.session_state.pop(STOPPED_NOTE_KEY, None)
     st.session_state.pop(RUN_NOTE_KEY, None)
     if old is not None and old.run_id == handle.run_id and old.attached and not old.watching:
@@ -161,12 +176,18 @@ def stop_if_changed(config: AppConfig) -> None:
 
 def knob_values(job: JobSpec, fallback: Mapping[str, Any]) -> dict[str, Any]:
     """The sidebar's knob values that describe `job`; a knob the job's value does not fit
-    (a frequency capped below the knob's range) keeps its `fallback` value."""
-    if not isinstance(job.data, SineConfig):
-        raise ValueError("this run does not train on the app's sine data, so the app's "
-                         "settings cannot show it")
+    (a frequency capped below the knob's range) keeps its `fallback` value. (An uploaded
+    file is not a knob: see `follow_link`.)"""
     found = {name: getattr(job.model, name) for name in MODEL_FIELDS}
-    found |= {name: getattr(job.data, name) for name in SINE_FIELDS}
+    if isinstance(job.data, SineConfig):
+        found |= {name: getattr(job.data, name) for name in SINE_FIELDS} | {"data": "sine"}
+    elif isinstance(job.data, BundledConfig | CsvConfig):
+        found |= {name: getattr(job.data, name) for name in CUT_FIELDS if
+                  getattr(job.data, name) is not None}
+        found |= {"data": job.data.name if isinstance(job.data, BundledConfig) else "csv",
+                  "seed": job.train.seed}
+    else:
+        raise ValueError("this run trains on data the app's settings cannot show")
     found |= {name: getattr(job.train, name) for name in TRAIN_FIELDS}
     found["lr"] = next((c for c in KNOB["lr"].choices if float(c) == job.train.lr), job.train.lr)
     values = dict(fallback)
@@ -190,7 +211,7 @@ def follow_link() -> None:
     watch = params.get("watch") == "1"
     run = current_run()
     if (run is not None and run.run_id == run_id) or st.session_state.get(TRIED_KEY) == (
-            run_id, watch):
+            run_id, watch) or run_id in st.session_state.get(KEPT_KEY, ()):
         return
     st.session_state[TRIED_KEY] = (run_id, watch)
     try:
@@ -208,19 +229,36 @@ def follow_link() -> None:
         return
     if run is not None and run.attached:
         run.job.stop()
-    config = AppConfig(values)
+    upload = handle.job.data.file if isinstance(handle.job.data, CsvConfig) else None
+    config = AppConfig(values, upload=upload or current().upload)
     st.session_state[CONFIG_KEY] = config
     st.session_state.pop(RUN_NOTE_KEY, None)
     _keep(Run(job=handle, values=_frozen(config), spec=handle.job.model, config=config))
 
 
 def trained_model(spec: ModelSpec) -> Autoencoder | None:
-    """The model of this session's finished run (started, joined or reattached by its link),
-    if it was trained with exactly `spec`."""
+    """The model of this session's finished run (started, joined or reattached by its link,
+    or loaded from a weights file), if it was trained with exactly `spec`."""
     run = current_run()
     if run is None or run.spec != spec:
         return None
     view = run.job.snapshot()
-    if not view.done or view.epoch == 0:
+    loaded = view.finished is not None and view.finished.reason == LOADED
+    if not view.done or (view.epoch == 0 and not loaded):
         return None
     return run.job.model()
+
+
+def adopt_loaded(config: AppConfig, job: JobSpec, model: Autoencoder,
+                 losses: Mapping[str, list[float]], name: str) -> Run:
+    """Make a model loaded from a weights file this session's run (finished, findable by its
+    id like a trained one), so trained_model(spec) and current_run() hand it on; the run
+    this page held before is let go of."""
+    old = current_run()
+    handle = runner().adopt(job, model, dict(losses),
+                            message=f"Loaded from the file {name!r}, trained elsewhere.")
+    if old is not None and old.attached:
+        old.job.stop()
+    st.session_state.pop(STOPPED_NOTE_KEY, None)
+    st.session_state.pop(RUN_NOTE_KEY, None)
+    return _keep(Run(job=handle, values=_frozen(config), spec=job.model, config=config))

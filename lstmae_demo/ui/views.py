@@ -7,13 +7,13 @@ import streamlit as st
 from .. import codegen, pitfalls
 from ..archs import get_arch
 from ..config import AppConfig
-from ..data import DataError, SineData
+from ..data import BUNDLED, BundledData, CsvData, DataError, Dataset, SineData
 from ..plots import architecture_figure, bottleneck_figure
 from ..settings import ARCHS, KNOBS, MODEL_FIELDS
 from ..shapes.explain import bottleneck_sentence, verdict
 from ..shapes.trace import Trace, trace
 from ..spec import ModelSpec, SpecError, normalised
-from .cache import sine_data
+from .cache import dataset
 from .sidebar import choose, current
 
 
@@ -208,13 +208,70 @@ def pitfall_section(arch: str) -> None:
             st.code(result.fix_result, language="text", wrap_lines=True)
 
 
-def data_or_stop(config: AppConfig) -> SineData:
-    """The sine data for these settings; if they allow none, say why and end the page."""
+def data_or_stop(config: AppConfig) -> Dataset:
+    """The data for these settings; if they allow none, say why and end the page."""
     try:
-        return sine_data(config.sine)
+        data_cfg = config.data
+        if (data_cfg.seq_len, data_cfg.n_features) != (config.spec.seq_len,
+                                                        config.spec.n_features):
+            raise DataError(
+                f"the data has {data_cfg.n_features} value(s) per time step, the model reads "
+                f"F = {config.spec.n_features}; set Features per step (F) to "
+                f"{data_cfg.n_features} in the sidebar, or choose other data")
+        return dataset(data_cfg)
     except DataError as err:
-        st.warning(f"No sine data can be made at these settings (T = {config.spec.seq_len}), "
-                   "so there is nothing to train on or to step through here. The Architecture "
-                   "page still shows this model. The data's check says:")
-        st.text(str(err))
+        what = {"sine": "No sine data can be made", "csv": "Your CSV file gives no data"}.get(
+            config.source, f"{config.source} gives no data")
+        st.warning(f"{what} at these settings (T = {config.spec.seq_len}), so there is nothing "
+                   "to train on or to step through here. The Architecture page still shows "
+                   "this model. The data's check says:")
+        st.text(str(err))  # it may quote the file: text, never Markdown
         st.stop()
+
+
+def data_sentence(config: AppConfig, data: Dataset) -> str:
+    """What the model trains on, in words from the data itself (Markdown: numbers and our
+    own words only; a file's name and columns are shown by `data_details`)."""
+    T = config.spec.seq_len
+    n_train, n_val = len(data.train), len(data.val)
+    if config.source == "sine":
+        sine = config.sine
+        return (f"**{n_train} sine series** of {T} steps ({n_val} more for validation), "
+                f"frequencies {sine.freq_min:g}–{sine.freq_max:g} cycles per window, noise "
+                f"{sine.noise:g}")
+    stride = config.data.stride
+    if isinstance(data, BundledData):
+        rows_train = round(len(data.normal.values) * (1 - config.data.val_share))
+        what = (f"NAB's `{BUNDLED[config.source].normal_file}` ({len(data.normal.values):,} "
+                "rows, a real recorded series without anomalies)")
+    else:
+        rows_train = config.data.split_rows()[0]
+        what = (f"your CSV file ({config.upload.n_rows:,} rows, "
+                f"{len(data.columns)} column{'s' if len(data.columns) > 1 else ''} of numbers)")
+    more = f"{n_val} more window" + ("" if n_val == 1 else "s")
+    return (f"**{n_train} windows** of {T} steps cut every {stride} rows from {what}: the "
+            f"first {rows_train:,} rows train, the rest give {more} for validation; z-scored "
+            "with the training rows' mean and standard deviation")
+
+
+def data_details(config: AppConfig, data: Dataset) -> None:
+    """The scaling statistics of a recorded series (and, for an upload, its name) as text."""
+    if isinstance(data, SineData):
+        return
+    if isinstance(data, CsvData):
+        f = config.upload
+        st.caption("Your file (it stays in this session and in the runs you start; a link "
+                   "carries the settings but never the file):")
+        st.text(f"{f.name}: {f.n_rows:,} rows"
+                + (f"; text columns left out: {', '.join(f.skipped)}" if f.skipped else ""))
+        names = data.columns
+    else:
+        source = BUNDLED[config.source]
+        st.caption(f"Source: [{source.source}]({source.source_url}), licence {source.licence}.")
+        names = ("value",)
+    rows = [{"column": name, "training mean": float(data.mean[i]),
+             "training std": float(data.std[i])} for i, name in enumerate(names)]
+    st.dataframe(rows, hide_index=True, width="content")
+    st.caption("Every value is z-scored, (x − mean) / std, with these statistics of the "
+               "training rows only, so the validation rows tell how the model does on data it "
+               "did not see; plots show z-scored values.")

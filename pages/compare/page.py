@@ -9,17 +9,17 @@ from lstmae_demo.ui.sidebar import current, show_url_notes
 show_url_notes()
 compare.link_notes()
 config = current()
-sine, train_cfg = config.sine, config.train
+train_cfg = config.train
 
 st.title("Compare architectures")
-views.data_or_stop(config)
+data = views.data_or_stop(config)
 st.markdown(
-    f"Each architecture trains on the same **{sine.n_series} sine series** of "
-    f"{sine.seq_len} steps ({sine.n_val} more for validation), with the same seed "
-    f"({train_cfg.seed}), for the same **{train_cfg.epochs} epochs** (batch "
+    f"Each architecture trains on the same {views.data_sentence(config, data)}, with the same "
+    f"seed ({train_cfg.seed}), for the same **{train_cfg.epochs} epochs** (batch "
     f"{train_cfg.batch_size}, Adam lr {train_cfg.lr:g}), at the sidebar's sizes "
     f"({config.values['units']} units, {config.values['activation']}). Change any of these "
     "in the sidebar.")
+views.data_details(config, data)
 archs, problem = compare.choose_archs()
 entries = plan(config, archs) if problem is None else ()
 if choices := choices_text(entries):

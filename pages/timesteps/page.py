@@ -8,7 +8,7 @@ from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
 from lstmae_demo.shapes.probe import probe
 from lstmae_demo.shapes.timesteps import step_views
 from lstmae_demo.shapes.trace import trace
-from lstmae_demo.ui import views
+from lstmae_demo.ui import pageurl, uploads, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import trained_model
 
@@ -19,27 +19,45 @@ st.title("Time steps")
 st.caption("Step through one validation series: what every layer computes at step t, and "
            "what the next layer actually receives.")
 
+uploads.weights_notes()
 views.data_or_stop(config)
 trained = trained_model(spec)
-options = ["untrained (random weights)", "trained on the Train page"]
-choice = st.radio("Model", options, horizontal=True, key="ts_model",
-                  index=1 if trained is not None else 0,
-                  help="Train this exact model on the Train page to compare.")
-if choice == options[1] and trained is None:
-    st.info("No trained model for these settings yet: train one on the Train page. "
-            "Showing random weights.")
-model = trained if choice == options[1] and trained is not None else build_model(
+# The model, series and step are in the URL too, so a teacher can share "look at step 20".
+MODELS = {"untrained": "untrained (random weights)",
+          "trained": "trained on the Train page (or loaded)"}
+default_model = "trained" if trained is not None else "untrained"
+pageurl.from_url("ts_model", pageurl.one_of(tuple(MODELS)), default_model, page="timesteps")
+if uploads.just_loaded() and trained is not None:  # a model loaded below: show it
+    st.session_state["ts_model"] = "trained"
+choice = st.radio("Model", tuple(MODELS), format_func=MODELS.get, horizontal=True,
+                  key="ts_model", help="Train this exact model on the Train page, or load a "
+                                       "saved one below, to compare.")
+pageurl.to_url("ts_model", choice, default_model)
+if choice == "trained" and trained is None:
+    st.info("No trained model for these settings yet: train one on the Train page, or load "
+            "a saved one (below). Showing random weights.")
+model = trained if choice == "trained" and trained is not None else build_model(
     spec, seed=config.values["seed"])
 model.eval()
 
 data = views.data_or_stop(config)
 left, right = st.columns([1, 3])
-series = left.number_input("Validation series", 1, min(16, len(data.val)), 1, key="ts_series")
+n_series = min(16, len(data.val))
+pageurl.from_url("ts_series", pageurl.whole_number(1, n_series), 1, page="timesteps")
+st.session_state["ts_series"] = min(st.session_state["ts_series"], n_series)  # after a change
+series = left.number_input("Validation series", 1, n_series, key="ts_series",
+                           help=f"one of the first {n_series} validation series")
+pageurl.to_url("ts_series", series, 1)
 if spec.seq_len > 1:
-    t = right.slider("Time step t", 1, spec.seq_len, spec.seq_len, key="ts_step")
+    pageurl.from_url("ts_step", pageurl.whole_number(1, spec.seq_len), spec.seq_len,
+                     page="timesteps")
+    st.session_state["ts_step"] = min(st.session_state["ts_step"], spec.seq_len)  # T lowered
+    t = right.slider("Time step t", 1, spec.seq_len, key="ts_step")
+    pageurl.to_url("ts_step", t, spec.seq_len)
 else:  # a slider needs two ends
     t = 1
     right.caption("One time step only (T = 1): step 1 is the whole series.")
+pageurl.show_notes()
 x = torch.from_numpy(data.val[series - 1 : series])  # (1, T, F)
 
 tr = trace(spec, batch=1)
@@ -51,7 +69,7 @@ st.plotly_chart(flow_figure(tr, step=t), width="stretch", key="ts_flow",
                 config={"displayModeBar": False})
 st.caption("Each row is coloured by what its layer hands on to the next one (the legend "
            "above the chart); grey cells are computed at that step but not handed on.")
-figure = reconstruction_figure(x.numpy(), recon)
+figure = reconstruction_figure(x.numpy(), recon, first=series)
 figure.add_vline(x=t, line_color="#5f6368", line_dash="dot")
 st.plotly_chart(figure, width="stretch", key="ts_series_plot")
 
@@ -69,3 +87,5 @@ for view in step_views(tr, observed, t - 1):
                                width="stretch", key=f"ts_heat_{view.name}")
         elif view.values is not None:
             chart.write(f"value at step {t}: " + ", ".join(f"{v:.3g}" for v in view.values))
+
+uploads.weights_upload(config, offer_continue=False)

@@ -1,30 +1,31 @@
-"""Train: train the chosen model live on sine data; losses and reconstructions as it learns."""
+"""Train: train the chosen model live on the chosen data; losses and reconstructions as it
+learns."""
 
 import streamlit as st
 
 from lstmae_demo.config import training_budget
 from lstmae_demo.shapes.trace import trace
 from lstmae_demo.training import DECAY_FROM, FINAL_LR
-from lstmae_demo.ui import live, views
+from lstmae_demo.ui import live, uploads, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import STOPPED_NOTE_KEY, current_run, start_run, stop_run
 
 show_url_notes()
 config = current()
-spec, sine, train_cfg = config.spec, config.sine, config.train
+spec, train_cfg = config.spec, config.train
 tr = trace(spec, train_cfg.batch_size)
 
 st.title(f"Train `{spec.arch}`")
-views.data_or_stop(config)
+uploads.weights_notes()
+data = views.data_or_stop(config)
 st.markdown(
-    f"**{tr.params_torch:,} parameters** on **{sine.n_series} sine series** of {spec.seq_len} "
-    f"steps ({sine.n_val} more for validation), frequencies {sine.freq_min:g}–"
-    f"{sine.freq_max:g} cycles per window, noise {sine.noise:g}; **{train_cfg.epochs} epochs**, "
-    f"batch {train_cfg.batch_size}, Adam lr {train_cfg.lr:g} (held for the first "
-    f"{DECAY_FROM:.0%} of the steps, then lowered to {FINAL_LR:.0%} of it), gradient clipping "
-    f"at {train_cfg.clip_norm:g}. Change any of these in the sidebar."
+    f"**{tr.params_torch:,} parameters** on {views.data_sentence(config, data)}; "
+    f"**{train_cfg.epochs} epochs**, batch {train_cfg.batch_size}, Adam lr {train_cfg.lr:g} "
+    f"(held for the first {DECAY_FROM:.0%} of the steps, then lowered to {FINAL_LR:.0%} of "
+    f"it), gradient clipping at {train_cfg.clip_norm:g}. Change any of these in the sidebar."
 )
-for note in config.data_notes:
+views.data_details(config, data)
+for note in config.data_notes if config.source == "sine" else ():
     st.info(note)
 too_big = training_budget(config, tr.params_torch)
 run = current_run()
@@ -41,3 +42,4 @@ if note := st.session_state.get(STOPPED_NOTE_KEY):
     st.info(note)
 
 live.training_panel()
+uploads.weights_upload(config, can_train=too_big is None)

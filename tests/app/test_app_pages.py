@@ -96,7 +96,7 @@ def test_two_epoch_training_run_draws_curves_and_reconstructions() -> None:
     assert recon, "no reconstruction chart"
     assert any("Done" in s.value for s in at.success)
     labels = [d.label for d in at.get("download_button")]
-    assert labels == ["Losses (CSV)", "Weights (state_dict)", "Spec (JSON)"]
+    assert labels == ["Losses (CSV)", "Weights (.safetensors)", "Spec (JSON)"]
 
 
 def test_before_a_run_the_train_page_draws_empty_curves_and_the_validation_series() -> None:

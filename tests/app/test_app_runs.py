@@ -54,10 +54,10 @@ def test_a_second_session_opening_the_runs_link_reattaches_to_the_same_run_and_m
     mine, theirs = run_of(first).job.state_dict(), run_of(second).job.state_dict()
     assert mine.keys() == theirs.keys()
     assert all(torch.equal(mine[k], theirs[k]) for k in mine)
-    assert [d.label for d in second.get("download_button")][1] == "Weights (state_dict)"
+    assert [d.label for d in second.get("download_button")][1] == "Weights (.safetensors)"
     second.switch_page(TIMESTEPS).run()  # the Time steps page uses the run's trained model
     assert not second.exception
-    assert second.radio(key="ts_model").value == "trained on the Train page"
+    assert second.radio(key="ts_model").value == "trained"
     assert "No trained model" not in page_text(second)
 
 
@@ -175,22 +175,63 @@ def test_a_watcher_who_changes_a_setting_leaves_and_can_train() -> None:
     end(learner)
 
 
+class Busy:
+    """A runner's load figures only: `active` runs (two on slots) followed by `pages` pages."""
+
+    def __init__(self, active: int, pages: int):
+        self.active, self.pages = active, pages
+
+    def counts(self) -> tuple[int, int]:
+        return min(self.active, 2), max(0, self.active - 2)
+
+    def following(self) -> int:
+        return self.pages
+
+
 def test_polling_slows_down_only_when_many_runs_are_active(monkeypatch) -> None:
     from lstmae_demo.ui import live
 
-    class Busy:
-        def __init__(self, running: int, waiting: int):
-            self.running, self.waiting = running, waiting
-
-        def counts(self) -> tuple[int, int]:
-            return self.running, self.waiting
-
     seconds = {}
-    for active in (0, 1, 2, 3, 6, 10, 30):
-        monkeypatch.setattr(live, "runner", lambda a=active: Busy(min(a, 2), max(0, a - 2)))
+    for active in (0, 1, 2, 3, 6, 10, 30):  # one page per run
+        monkeypatch.setattr(live, "runner", lambda a=active: Busy(a, a))
         seconds[active] = live.poll_seconds()
     assert seconds[0] == seconds[1] == seconds[2] == live.POLL_SECONDS == 1.0
     assert 1.0 < seconds[3] <= seconds[6] <= seconds[10] <= seconds[30] == live.MAX_POLL_SECONDS
+
+
+def test_polling_slows_down_when_many_pages_follow_one_shared_run(monkeypatch) -> None:
+    from lstmae_demo.ui import live
+
+    seconds = {}
+    for pages in (1, 5, 8, 20, 30):
+        monkeypatch.setattr(live, "runner", lambda p=pages: Busy(1, p))
+        seconds[pages] = live.poll_seconds()
+    assert seconds[1] == seconds[5] == live.POLL_SECONDS
+    assert 1.0 < seconds[8] < seconds[20] <= seconds[30] == live.MAX_POLL_SECONDS
+
+
+def test_following_counts_the_pages_of_runs_that_have_not_ended() -> None:
+    from lstmae_demo.data import SineConfig
+    from lstmae_demo.jobs import FIFO, JobSpec, LocalRunner
+    from lstmae_demo.spec import ModelSpec
+    from lstmae_demo.training import TrainConfig
+
+    runner = LocalRunner(slots=1, policy=FIFO)  # FIFO: the blocker keeps its slot
+
+    def job(seed: int, epochs: int) -> JobSpec:
+        return JobSpec(ModelSpec(seq_len=8, units=4), SineConfig(n_series=16, seq_len=8),
+                       TrainConfig(epochs=epochs, batch_size=8, seed=seed))
+
+    blocker = runner.submit(job(0, 10_000))  # holds the one slot: the next run waits
+    first = runner.submit(job(1, 1))
+    second = runner.submit(job(1, 1))  # identical: joins, two pages on one run
+    watcher = runner.attach(first.run_id, watch_only=True)
+    assert second.joined and runner.following() == 4
+    blocker.stop()
+    assert runner.wait(first.run_id, timeout=60) and runner.wait(blocker.run_id, timeout=60)
+    assert runner.following() == 0
+    for handle in (first, second, watcher):
+        handle.stop()
 
 
 def test_stop_ends_a_run_nobody_else_wants_and_keeps_its_curves() -> None:

@@ -170,20 +170,24 @@ class ConsoleWatch:
     def on_page_error(self, error: Any) -> None:
         self.errors.append(f"uncaught page error: {getattr(error, 'error', error)}")
 
+    def on_request(self, request: Any) -> None:
+        """A classroom may have no internet: the app must ask nothing of another host."""
+        host = urlsplit(request.url).hostname or ""
+        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in LOCAL:
+            self.errors.append(f"request to another host: {request.url[:200]}")
+
+
+LOCAL = ("127.0.0.1", "localhost")
+
 
 def sandbox_noise(text: str, url: str, origin: str) -> str:
     """Why a console error is not the app's fault, or '' when it is an error to report.
 
-    Two kinds only:
-    - the sandbox has no network: a resource on another host fails with net::ERR_* (the app's
-      Material favicon, fonts.gstatic.com, is the one seen);
-    - Streamlit's frontend finds its base path by first trying `<page path>/_stcore/health`
-      and `/_stcore/host-config` under every deep link's path, which 404 on a root-mounted
-      server before it tries `/_stcore/...` (same in a two-page st.navigation app).
+    One kind only: Streamlit's frontend finds its base path by first trying
+    `<page path>/_stcore/health` and `/_stcore/host-config` under every deep link's path,
+    which 404 on a root-mounted server before it tries `/_stcore/...` (same in a two-page
+    st.navigation app). Requests to other hosts are errors (ConsoleWatch.on_request).
     """
-    host = urlsplit(url).hostname or ""
-    if "net::ERR_" in text and host not in ("127.0.0.1", "localhost", ""):
-        return "closed network: " + host
     probe = re.fullmatch(re.escape(origin) + r"/[^/?#]+/_stcore/(health|host-config)", url)
     if probe and "404" in text:
         return "Streamlit's base-path probe"
@@ -195,6 +199,7 @@ def watch_console(context: BrowserContext, origin: str) -> ConsoleWatch:
     watch = ConsoleWatch(origin)
     context.on("console", watch.on_console)
     context.on("weberror", lambda web_error: watch.on_page_error(web_error))
+    context.on("request", watch.on_request)
     return watch
 
 
@@ -396,8 +401,11 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
         text = page.locator("[data-testid=stMain]").text_content() or ""
         if values["arch"] not in (title or ""):
             problems.append(f"Train page's title {title!r} is not about {values['arch']}")
-        for part in (f"{tr.params_torch:,} parameters", f"{values['n_series']} sine series",
-                     f"{values['epochs']} epochs"):
+        config = AppConfig(values)
+        series = (f"{values['n_series']} sine series" if config.source == "sine" else
+                  f"{config.train_windows()} windows" if config.source != "csv" else
+                  "windows")  # an upload's windows: the browser test knows its file
+        for part in (f"{tr.params_torch:,} parameters", series, f"{values['epochs']} epochs"):
             if part not in text:
                 problems.append(f"Train page does not say {part!r} (the sidebar's settings)")
     elif name == "compare":

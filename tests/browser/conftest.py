@@ -3,7 +3,8 @@
 Fixtures:
 - app_url: base URL of `streamlit run app.py`, started once per session on a free port.
 - new_context(viewport=..., origin=...): a fresh browser context whose console errors and
-  uncaught page errors fail the test (sandbox noise aside: browser_helpers.sandbox_noise).
+  uncaught page errors fail the test (sandbox noise aside: browser_helpers.sandbox_noise), as
+  does any request to a host other than the local server (a classroom may be offline).
 - screenshot(page, name): save a full-page PNG under artifacts/screenshots/.
 - wait_for_app(page): wait until Streamlit is connected and has finished running the script.
 Every test under tests/browser/ gets the `browser` marker.

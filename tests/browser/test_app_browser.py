@@ -90,7 +90,7 @@ def test_a_short_run_grows_curves_and_draws_reconstructions(page: Page, app_url:
     screenshot(page, "train-running")
     expect(page.get_by_text(re.compile(r"Done: 12 epochs"))).to_be_visible(timeout=60_000)
     assert plot_points(page, "loss") == [12, 12]
-    expect(page.get_by_role("button", name="Weights (state_dict)")).to_be_enabled()
+    expect(page.get_by_role("button", name="Weights (.safetensors)")).to_be_enabled()
     screenshot(page, "train-done")
 
 
@@ -146,3 +146,20 @@ def test_bad_url_values_fall_back_with_a_note(page: Page, app_url: str, wait_for
     wait_for_app(page)
     expect(page.get_by_role("spinbutton", name="Units (U)")).to_have_value("32")
     assert "units=" not in page.url and "arch=" not in page.url, page.url
+
+
+def test_a_time_steps_link_opens_at_its_step_and_keeps_it(page: Page, app_url: str,
+                                                          wait_for_app, screenshot) -> None:
+    """A teacher's "look at step 12 of series 3" link, opened as a deep link."""
+    open_page(page, f"{app_url}/timesteps?units=8&seq_len=30&ts_step=12&ts_series=3",
+              wait_for_app)
+    slider = page.get_by_role("slider", name="Time step t")
+    expect(slider).to_have_value("12")
+    expect(page.get_by_role("spinbutton", name="Validation series")).to_have_value("3")
+    expect(page).to_have_url(re.compile(r"ts_step=12"))
+    expect(page).to_have_url(re.compile(r"units=8"))
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # step 11
+    expect(page).to_have_url(re.compile(r"ts_step=11"))
+    wait_for_app(page)
+    screenshot(page, "timesteps-link-step11")

@@ -197,14 +197,16 @@ def test_train_refuses_a_pickle_as_weights(tmp_path: Path, capsys) -> None:
 @pytest.mark.slow  # a real subprocess: the CLI contract end to end
 def test_train_on_a_csv_file_checks_its_columns(tmp_path: Path, capsys) -> None:
     csv = tmp_path / "two.csv"
-    csv.write_text("a,b\n" + "".join(f"{i},{-i}\n" for i in range(12)))
+    csv.write_text("time,a,b\n" + "".join(f"t{i},{i},{-i}\n" for i in range(30)))
     assert main(["train", "--arch", "repeatvector", "--seq-len", "4", "--data", str(csv),
                  "--epochs", "1"]) == 2
     assert "has 2 column(s)" in capsys.readouterr().err
     out = cli("train", "--arch", "repeatvector", "--seq-len", "4", "--features", "2",
               "--data", str(csv), "--epochs", "1", "--json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["data"]["columns"] == ["a", "b"]
+    described = json.loads(out.stdout)["data"]
+    assert described["columns"] == ["a", "b"] and described["skipped"] == ["time"]
+    assert described["rows"] == 30 and described["source"] == "csv"
 
 
 def test_train_without_arch_or_load_says_what_it_needs(capsys) -> None:
