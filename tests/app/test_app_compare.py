@@ -5,12 +5,28 @@ runs by accident."""
 
 from __future__ import annotations
 
-from apptest_helpers import COMPARE, TRAIN, chart_specs, open_app, page_text
+from apptest_helpers import APP, COMPARE, TRAIN, chart_specs, open_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.settings import ARCHS
 
 TINY = {"epochs": "4", "n_series": "32", "seq_len": "16", "units": "8"}
+
+
+def open_compare(params: dict[str, str] | None = None) -> AppTest:
+    """The app opened on Compare with these URL values (the first run is Home, as in every
+    AppTest; its sidebar keeps only the knobs, so `compare` is put back before switching, as
+    a deep link's first run has it)."""
+    params = dict(params or {})
+    chosen = params.pop("compare", None)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    if chosen is not None:
+        at.query_params["compare"] = chosen
+    at.switch_page(COMPARE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def comparison(at: AppTest):
@@ -20,7 +36,7 @@ def comparison(at: AppTest):
 
 def trained(params: dict[str, str]) -> AppTest:
     """A session on the Compare page whose comparison has trained to its end."""
-    at = open_app(params, COMPARE)
+    at = open_compare(params)
     at.button(key="compare_train").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert all(h.wait(180) for h in comparison(at).handles)
@@ -30,7 +46,7 @@ def trained(params: dict[str, str]) -> AppTest:
 
 
 def test_the_page_compares_all_four_by_default_and_keeps_the_default_out_of_the_url():
-    at = open_app(page=COMPARE)
+    at = open_compare()
     assert at.title[0].value == "Compare architectures"
     assert at.pills(key="compare_archs").value == list(ARCHS)
     assert not at.button(key="compare_train").disabled
@@ -40,14 +56,14 @@ def test_the_page_compares_all_four_by_default_and_keeps_the_default_out_of_the_
 
 
 def test_a_link_chooses_the_architectures_in_the_apps_order():
-    at = open_app({"compare": "hidden_n,repeatvector"}, COMPARE)
+    at = open_compare({"compare": "hidden_n,repeatvector"})
     assert at.pills(key="compare_archs").value == ["repeatvector", "hidden_n"]
     assert at.query_params["compare"] == "repeatvector,hidden_n"
 
 
 def test_a_bad_link_compares_all_four_and_says_why_as_plain_text():
     raw = "![x](https://example.com/a.png),nope"
-    at = open_app({"compare": raw}, COMPARE)
+    at = open_compare({"compare": raw})
     assert at.pills(key="compare_archs").value == list(ARCHS)
     notes = [t.value for t in at.text]
     assert any("is not one of them" in n and "comparing all four" in n for n in notes), notes
@@ -56,7 +72,7 @@ def test_a_bad_link_compares_all_four_and_says_why_as_plain_text():
 
 
 def test_one_architecture_is_not_a_comparison_and_two_are():
-    at = open_app(page=COMPARE)
+    at = open_compare()
     at.pills(key="compare_archs").set_value(["hidden_n"]).run()
     assert at.button(key="compare_train").disabled
     assert any("got 1" in w.value for w in at.warning)
@@ -93,8 +109,8 @@ def test_a_comparison_trains_each_model_and_draws_its_own_numbers():
 
 
 def test_stop_lets_go_of_every_run():
-    at = open_app({"epochs": "300", "n_series": "64", "seed": "302",
-                   "compare": "repeatvector,hidden_n"}, COMPARE)
+    at = open_compare({"epochs": "300", "n_series": "64", "seed": "302",
+                       "compare": "repeatvector,hidden_n"})
     at.button(key="compare_train").click().run()
     runs = comparison(at)
     assert not at.button(key="compare_stop").disabled
@@ -157,7 +173,7 @@ def test_training_the_same_comparison_again_keeps_its_runs_and_is_not_someone_el
     at.button(key="compare_train").click().run()
     assert [h.run_id for h in comparison(at).handles] == first  # found again, not retrained
     assert "Someone had already" not in page_text(at)
-    other = open_app(TINY | {"seed": "304", "compare": "repeatvector,hidden_n"}, COMPARE)
+    other = open_compare(TINY | {"seed": "304", "compare": "repeatvector,hidden_n"})
     other.button(key="compare_train").click().run()
     assert [h.run_id for h in comparison(other).handles] == first
     assert "Someone had already started or trained exactly these runs: repeatvector, " \
