@@ -109,7 +109,8 @@ def reconstruction_grid(originals: np.ndarray, rows: Sequence[tuple[str, str, np
                          col=1)
     fig.update_yaxes(range=[-1.15, 1.15], showticklabels=False)
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=110 + 150 * k, margin=dict(l=10, r=10, t=90, b=10), font=FONT,
+    # The legend's top margin leaves room for three legend lines on a phone.
+    fig.update_layout(height=130 + 150 * k, margin=dict(l=10, r=10, t=120, b=10), font=FONT,
                       plot_bgcolor="white",
                       legend=dict(orientation="h", y=1.0, yanchor="top", yref="container",
                                   x=0, xanchor="left"))

@@ -263,8 +263,7 @@ def copying_trap(run: RunNumbers, level: float) -> Finding | None:
                    f"{_g(run.final_mse)} (outputting the average gives {_g(level)}), but it "
                    f"has no bottleneck: {_no_bottleneck(run)}. It can copy instead of "
                    "summarising, so this low error does not show that it learned a code (the "
-                   "copying trap). Put it beside a model that has a bottleneck on the "
-                   "Compare page.", run.label)
+                   "copying trap). Compare it with a model that has a bottleneck.", run.label)
 
 
 def teacher_forcing(run: RunNumbers) -> Finding | None:

@@ -36,6 +36,7 @@ NOTES_KEY = "_compare_notes"  # what was wrong with the link's compare= (plain t
 RUNS_KEY = "_compare_runs"  # this session's Comparison
 POLL_KEY = "_compare_poll"  # (seconds, when) while the panel polls, else None
 MEASURED_KEY = "_compare_measured"  # run id -> teacher-forced MSE of its trained model
+ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's default)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,9 @@ def _body() -> None:
     st.subheader("Validation MSE")
     _curves(runs, level, comparison.config.train.epochs, key)
     st.subheader("The table")
-    st.dataframe(table([row(r) for r in runs]), hide_index=True, width="stretch")
+    cells = table([row(r) for r in runs])
+    st.dataframe(cells, hide_index=True, width="stretch",
+                 height=ROW_PX * (len(cells) + 1) + 3)  # every measure, no scrolling
     st.caption("Parameters, code size and what the decoder reads come from the tracer; the "
                "rest are this run's own numbers. Compression: numbers in the input ÷ numbers "
                "the decoder can read (below 1: it reads more than the input). The last loss "
