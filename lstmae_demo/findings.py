@@ -235,16 +235,19 @@ def mean_plateau(run: RunNumbers, level: float) -> Finding | None:
     what = (f"{run.name} sat on the \"predict the mean\" plateau for {_epochs(length)} "
             f"({where}): its validation MSE stayed within {PLATEAU_BAND:.0%} of {_g(level)}, "
             "what outputting the average series gives whatever the input.")
-    if end == run.epochs:
-        return Finding("mean_plateau", "warning", what + " It was still there when the run "
-                       "ended: so far it has learned the average, not the series. More epochs "
-                       "may get it off (a flat start is common for a decoder fed a repeated "
-                       "vector), or another learning rate or seed.", run.label)
     left = epochs_to(run.val_mses[end:], LEFT_MEAN * level)
-    after = (f" It then left it: {_g(run.val_mses[end + left - 1])} in epoch {end + left}"
-             if left is not None else " It then moved off it")
-    return Finding("mean_plateau", "info", what + after + f", {_g(run.final_mse)} at the end. "
-                   "A flat start is not a dead model.", run.label)
+    if left is None:  # still on it, or only just below it, at the end
+        where_now = ("It was still there when the run ended" if end == run.epochs else
+                     f"It ended close to it ({_g(run.final_mse)}), never below "
+                     f"{LEFT_MEAN:.0%} of it")
+        return Finding("mean_plateau", "warning", what + f" {where_now}: so far it has "
+                       "learned the average, not the series. More epochs may get it off (a "
+                       "flat start is common for a decoder fed a repeated vector), or another "
+                       "learning rate or seed.", run.label)
+    return Finding("mean_plateau", "info", what + f" It then left it: "
+                   f"{_g(run.val_mses[end + left - 1])} in epoch {end + left}, "
+                   f"{_g(run.final_mse)} at the end. A flat start is not a dead model.",
+                   run.label)
 
 
 def _no_bottleneck(run: RunNumbers) -> str:

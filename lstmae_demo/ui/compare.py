@@ -265,7 +265,7 @@ def _body() -> None:
     st.subheader("The table")
     cells = table([row(r) for r in runs])
     st.dataframe(cells, hide_index=True, width="stretch",
-                 height=ROW_PX * (len(cells) + 1) + 3)  # every measure, no scrolling
+                 height=ROW_PX * (len(cells) + 2))  # every measure and the header, no scroll
     st.caption("Parameters, code size and what the decoder reads come from the tracer; the "
                "rest are this run's own numbers. Compression: numbers in the input ÷ numbers "
                "the decoder can read (below 1: it reads more than the input). The last loss "

@@ -142,6 +142,12 @@ def test_a_run_still_on_the_plateau_at_its_end_is_a_warning():
     found = run_findings(run(REPEAT, stuck), LEVEL)
     assert keys(found) == ["mean_plateau"] and found[0].tone == "warning"
     assert "for 4 epochs (epochs 2–5)" in found[0].text and "still there" in found[0].text
+    # Just below the band at the end, never below LEFT_MEAN of the level: still a warning.
+    near = stuck + (0.30, 0.30)
+    assert near[-1] > LEFT_MEAN * LEVEL
+    found = run_findings(run(REPEAT, near), LEVEL)
+    assert keys(found) == ["mean_plateau"] and found[0].tone == "warning"
+    assert "It ended close to it (0.3)" in found[0].text
 
 
 def test_the_copying_trap_needs_no_bottleneck_and_a_good_reconstruction():
