@@ -31,6 +31,10 @@ pages = [
             url_path="timesteps"),
     st.Page("pages/compare/page.py", title="Compare", icon=":material/compare_arrows:",
             url_path="compare"),
+    st.Page("pages/latent/page.py", title="Latent space", icon=":material/scatter_plot:",
+            url_path="latent"),
+    st.Page("pages/anomalies/page.py", title="Anomalies", icon=":material/troubleshoot:",
+            url_path="anomalies"),
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from .data import (
     read_upload,
     settings_of,
 )
+from .jobs.dask_runner import ClusterError
 from .settings import KNOB, MODEL_FIELDS, defaults, shown
 from .shapes.trace import Trace, trace
 from .spec import ModelSpec, SpecError, preset, validate
@@ -108,6 +110,9 @@ def build_parser() -> Parser:
     tr.add_argument("--until-mse", type=float, help="stop once validation MSE <= this")
     tr.add_argument("--threads", type=int, default=1, help="torch threads (1: measured best)")
     tr.add_argument("--json", action="store_true")
+    tr.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=os.environ.get(
+        "LSTMAE_DASK_SCHEDULER") or None, help="train on this Dask cluster (default: "
+        "$LSTMAE_DASK_SCHEDULER; unset: in this process); any --data, no --load")
     code = sub.add_parser("code", help="print PyTorch or Keras source of the model")
     _model_flags(code)
     code.add_argument("--framework", required=True, choices=("pytorch", "keras"))
@@ -172,15 +177,14 @@ def _train_model(args: argparse.Namespace):
     return loaded.spec, build_loaded(loaded)
 
 
-def _train_data(args: argparse.Namespace, spec: ModelSpec) -> tuple[object, dict]:
-    """(data set with .train and .val, its description) for --data."""
+def _data_config(args: argparse.Namespace, spec: ModelSpec):
+    """--data as plain data (a DataConfig): sine with these flags, a bundled set, or a CSV
+    file's bytes, so the same description trains here or on a cluster's worker."""
     if args.data == "sine":  # the app's data set (AppConfig.sine) with these flags
         flags = {"n_series": args.n_series, "noise": args.noise, "seed": args.seed}
-        config = AppConfig(defaults() | dataclasses.asdict(spec) | flags).sine
-        return make_sine(config), {"source": "sine", **dataclasses.asdict(config)}
+        return AppConfig(defaults() | dataclasses.asdict(spec) | flags).sine
     if args.data in BUNDLED:  # as the web app's data knob: windows every --stride rows
-        config = BundledConfig(name=args.data, seq_len=spec.seq_len, stride=args.stride)
-        return load(config), settings_of(config)
+        return BundledConfig(name=args.data, seq_len=spec.seq_len, stride=args.stride)
     path = Path(args.data)
     if not path.is_file():
         raise UsageError(f"--data must be sine, {', '.join(BUNDLED)} or a CSV file's path; "
@@ -198,7 +202,26 @@ def _train_data(args: argparse.Namespace, spec: ModelSpec) -> tuple[object, dict
         raise UsageError(f"--data {path.name} has {config.n_features} column(s) of numbers "
                          f"({', '.join(config.file.columns)}), the model reads "
                          f"{spec.n_features} feature(s): pass --features {config.n_features}")
+    return config
+
+
+def _train_data(args: argparse.Namespace, spec: ModelSpec) -> tuple[object, dict]:
+    """(data set with .train and .val, its description) for --data."""
+    config = _data_config(args, spec)
+    if args.data == "sine":
+        return make_sine(config), {"source": "sine", **dataclasses.asdict(config)}
     return load(config), settings_of(config)
+
+
+def _cluster_job(args: argparse.Namespace, spec: ModelSpec, cfg: TrainConfig):
+    """The run as plain data for --scheduler: a worker rebuilds model and data from it alone
+    (a CSV file travels as its bytes inside the JobSpec)."""
+    from .jobs import JobSpec
+
+    if args.load is not None:
+        raise UsageError("--load reads a file on this machine, which the cluster's workers do "
+                         "not have: train it here (without --scheduler)")
+    return JobSpec(model=spec, data=_data_config(args, spec), train=cfg)
 
 
 def _train(args: argparse.Namespace) -> dict:
@@ -218,7 +241,16 @@ def _train(args: argparse.Namespace) -> dict:
                                    strict=True):
                 losses[name].append(value)
 
-    done = fit(model, data.train, data.val, cfg, on_event=on_event)
+    if args.scheduler:  # the cluster builds model and data itself from the JobSpec
+        from .jobs.dask_runner import train_on_cluster
+
+        done, model, view = train_on_cluster(args.scheduler, _cluster_job(args, spec, cfg),
+                                             on_epoch=lambda e: _progress(e, cfg.epochs))
+        losses = dict(zip(losses, (list(view.train_losses), list(view.val_losses),
+                                   list(view.val_mses)), strict=True))
+        _progress(done, cfg.epochs)
+    else:
+        done = fit(model, data.train, data.val, cfg, on_event=on_event)
     if args.save is not None:
         save(model, args.save, data=described, training=cfg.to_dict(), losses=losses)
     return {"arch": spec.arch, "spec": spec.to_dict(), **done.to_dict(), "data": described,
@@ -253,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: print the result, or one error line and return 2."""
     try:
         print(run(sys.argv[1:] if argv is None else argv))
-    except (UsageError, SpecError, TrainConfigError, DataError) as err:
+    except (UsageError, SpecError, TrainConfigError, DataError, ClusterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

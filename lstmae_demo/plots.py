@@ -15,6 +15,9 @@ SEQUENCE_COLOR = "#0b57d0"  # 3-D (batch, seq, ...) tensors
 VECTOR_COLOR = "#b3261e"  # 2-D (batch, units) vectors and state hand-offs
 LAYER_FILL = "#eef1f5"
 INK = "#111111"
+# Features told apart by colour and named in the legend: Okabe and Ito's colour-blind-safe
+# palette (blue, vermillion, bluish green, reddish purple).
+FEATURE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 FONT = dict(size=15, color=INK)
 MAX_DECADES = 7  # a log axis spanning more labels every second (third, ...) decade only
 
@@ -258,8 +261,8 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
                           title: str = "", first: int = 1) -> go.Figure:
     """Small multiples: each validation series (solid) and its reconstruction (dashed).
 
-    originals, reconstructions: (n, T, F); one panel per series, feature 0 and up to 3 more;
-    the panels are titled "series <first>", "series <first + 1>", ...
+    originals, reconstructions: (n, T, F); one panel per series, the first four features
+    (a colour each when there are several); the panels are titled "series <first>", ...
     """
     n = originals.shape[0]
     cols = min(n, 4)
@@ -269,18 +272,24 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
     fig = make_subplots(rows=rows, cols=cols, shared_yaxes=True,
                         subplot_titles=[f"series {first + i}" for i in range(n)])
     steps = np.arange(1, originals.shape[1] + 1)  # time steps counted from 1, as on the pages
+    features = min(originals.shape[2], len(FEATURE_COLORS))
     for i in range(n):
         r, c = divmod(i, cols)
-        for f in range(min(originals.shape[2], 4)):
-            first = i == 0 and f == 0
-            fig.add_trace(go.Scatter(x=steps, y=originals[i, :, f], mode="lines", name="input",
-                                     legendgroup="input", showlegend=first,
-                                     line=dict(color=INK, width=2)), row=r + 1, col=c + 1)
+        for f in range(features):
+            legend = i == 0  # each feature's pair once in the legend
+            # One feature: black input, red reconstruction. Several: a colour per feature
+            # (solid input, dashed reconstruction in the same colour), each named.
+            ink, recon_ink = (INK, VECTOR_COLOR) if features == 1 else (FEATURE_COLORS[f],) * 2
+            label = "" if features == 1 else f"feature {f + 1} "
+            fig.add_trace(go.Scatter(x=steps, y=originals[i, :, f], mode="lines",
+                                     name=f"{label}input", legendgroup=f"input{f}",
+                                     showlegend=legend, line=dict(color=ink, width=2)),
+                          row=r + 1, col=c + 1)
             if reconstructions is not None:
                 fig.add_trace(go.Scatter(x=steps, y=reconstructions[i, :, f], mode="lines",
-                                         name="reconstruction", legendgroup="recon",
-                                         showlegend=first,
-                                         line=dict(color=VECTOR_COLOR, width=3, dash="dash")),
+                                         name=f"{label}reconstruction",
+                                         legendgroup=f"recon{f}", showlegend=legend,
+                                         line=dict(color=recon_ink, width=3, dash="dash")),
                               row=r + 1, col=c + 1)
     # [-1.15, 1.15] holds every sine and min-max scaled value; z-scored series (a bundled
     # one, an upload) can leave it: then the inputs' own range, with the same margin.
@@ -288,11 +297,17 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
     high = max(1.0, float(originals.max())) if originals.size else 1.0
     margin = 0.075 * (high - low)
     fig.update_yaxes(range=[low - margin, high + margin])
-    fig.update_layout(height=90 + 220 * rows, margin=dict(l=10, r=10, t=80, b=10), font=FONT,
+    # One feature: two legend entries beside the title. Several: up to eight, which would run
+    # into the title, so below the panels.
+    below = features > 1
+    fig.update_layout(height=90 + 220 * rows + (60 if below else 0),
+                      margin=dict(l=10, r=10, t=80, b=70 if below else 10), font=FONT,
                       title=dict(text=title, y=0.99, yanchor="top", yref="container"),
                       plot_bgcolor="white",
-                      legend=dict(orientation="h", x=1, xanchor="right", y=0.99,
-                                  yanchor="top", yref="container"))
+                      legend=dict(orientation="h", x=0 if below else 1,
+                                  xanchor="left" if below else "right",
+                                  y=0.01 if below else 0.99, yanchor="bottom" if below else "top",
+                                  yref="container"))
     return fig
 
 

@@ -1,20 +1,33 @@
 """EncDec-AD anomaly detection (Malhotra et al. 2016, arXiv 1607.00148, Section 2.2).
 
-- `scoring`: per-step error vectors e(i) = |x(i) - x'(i)| (`step_errors`, the one function that
-  runs a model), N(mu, Sigma) fitted to normal errors (`fit_normal`) and the Mahalanobis score
-  a(i) = (e(i) - mu)^T Sigma^-1 (e(i) - mu) (`anomaly_scores`)
-- `threshold`: the unit of detection is the series (flagged when any step scores above tau);
-  counts, precision, recall, F_beta at any tau (`evaluate`), the tau maximising F_beta on
-  validation series (`best_threshold`), the precision-recall curve (`pr_curve`)
+- `scoring`: the reconstructions x' (`reconstructions`, the one function that runs a model),
+  per-step error vectors e(i) = |x(i) - x'(i)| (`step_errors`), N(mu, Sigma) fitted to normal
+  errors (`fit_normal`) and the Mahalanobis score a(i) = (e(i) - mu)^T Sigma^-1 (e(i) - mu)
+  (`anomaly_scores`)
+- `threshold`: by default the unit of detection is the series (flagged when any step scores
+  above tau; the lab can count steps instead); counts, precision, recall, F_beta at any tau
+  (`evaluate`), the tau maximising F_beta on validation series (`best_threshold`), the
+  precision-recall curve (`pr_curve`)
 - `inject`: anomalies of five kinds put into a series, with their window as a mask
+- `lab`: the whole procedure for one trained model and data source (the Anomalies page's core):
+  the fit, validation and test sets, the scores, the best tau, the test metrics at any tau
+- `figures`: Plotly figures of the lab's results (imported by the page, not here)
 
-NumPy only, apart from `step_errors` (torch). Bad input raises `AnomalyError` (a ValueError).
+NumPy only, apart from `reconstructions` and `step_errors` (torch) and `figures` (Plotly). Bad
+input raises `AnomalyError` (a ValueError).
 """
 
 from __future__ import annotations
 
 from .inject import KINDS, SIZE_MEANS, Injected, inject, inject_batch
-from .scoring import AnomalyError, ErrorModel, anomaly_scores, fit_normal, step_errors
+from .scoring import (
+    AnomalyError,
+    ErrorModel,
+    anomaly_scores,
+    fit_normal,
+    reconstructions,
+    step_errors,
+)
 from .threshold import (
     DEFAULT_BETA,
     Metrics,
@@ -48,6 +61,7 @@ __all__ = [
     "inject",
     "inject_batch",
     "pr_curve",
+    "reconstructions",
     "series_labels",
     "series_scores",
     "step_errors",

@@ -5,8 +5,8 @@
     a(i) = (e(i) - mu)^T Sigma^-1 (e(i) - mu)  the anomaly score of step i
 
 mu and Sigma are the maximum-likelihood estimates (Sigma divides by the number of error
-vectors, not that number minus one). NumPy only; `step_errors` is the one function that runs a
-model.
+vectors, not that number minus one). NumPy only; `reconstructions` (and `step_errors`, built on
+it) run a model.
 
 A singular or near-singular Sigma (a feature whose error never varies, two features whose errors
 move together, or an autoencoder that copies its input exactly so every error is 0) has no
@@ -98,11 +98,11 @@ def anomaly_scores(errors: object, fit: ErrorModel) -> np.ndarray:
     return np.maximum(scores, 0.0)  # rounding can leave -1e-17 where the score is 0
 
 
-def step_errors(model: Autoencoder, x: object) -> np.ndarray:
-    """e(i) = |x(i) - x'(i)| of every step, as float64 (N, T, F), with the model in eval mode.
+def reconstructions(model: Autoencoder, x: object) -> np.ndarray:
+    """x' for every series, as float64 (N, T, F), with the model in eval mode.
 
     `model` is any `lstmae_demo.archs.Autoencoder`; its `reconstruct` gives x'. The model's
-    train/eval mode is restored afterwards.
+    train/eval mode is restored afterwards. The one function here that runs a model.
     """
     import torch  # only here: the rest of the scoring is NumPy
 
@@ -122,4 +122,10 @@ def step_errors(model: Autoencoder, x: object) -> np.ndarray:
     finally:
         model.train(was_training)
     rebuilt = np.concatenate(parts) if parts else np.empty_like(values)
-    return np.abs(values.astype(np.float64) - rebuilt.astype(np.float64))
+    return rebuilt.astype(np.float64)
+
+
+def step_errors(model: Autoencoder, x: object) -> np.ndarray:
+    """e(i) = |x(i) - x'(i)| of every step, as float64 (N, T, F) (x' from `reconstructions`)."""
+    rebuilt = reconstructions(model, x)
+    return np.abs(np.asarray(x, dtype=np.float32).astype(np.float64) - rebuilt)

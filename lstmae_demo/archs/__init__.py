@@ -58,10 +58,19 @@ def build_model(spec: ModelSpec, seed: int | None = None) -> Autoencoder:
             return model_class(spec)
 
 
+def private_copy(model: Autoencoder) -> Autoencoder:
+    """A model of its own with `model`'s weights and mode, for hooks: a trained model is
+    shared by every learner of its run, and a hook on it would catch their forward passes
+    too (a deep copy would also copy any hook another page holds on it at that moment)."""
+    own = build_model(model.spec, seed=0)  # seeded: draws nothing from torch's global RNG
+    own.load_state_dict(model.state_dict())
+    return own.train(model.training)
+
+
 def count_params(module: nn.Module) -> int:
     """Trainable parameters, as PyTorch counts them."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 __all__ = ["PUBLISHED", "REGISTRY", "Arch", "Autoencoder", "build_model", "count_params",
-           "get_arch"]
+           "get_arch", "private_copy"]

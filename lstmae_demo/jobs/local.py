@@ -659,17 +659,31 @@ class LocalRunner:
 
 
 _SHARED_LOCK = threading.Lock()
-_SHARED: list[LocalRunner] = []  # at most one: the process-wide runner
+_SHARED: list = []  # at most one: the process-wide runner (LocalRunner or DaskRunner)
+_NOTE: list[str | None] = []  # why it is in-process though a cluster was asked for (or None)
 
 
-def shared_runner() -> LocalRunner:
-    """The process-wide runner every page session submits to, created on first use.
+def shared_runner():
+    """The process-wide runner every page session submits to, created on first use: a
+    LocalRunner, or a DaskRunner when LSTMAE_DASK_SCHEDULER names a reachable scheduler
+    (jobs.dask_runner.select).
 
     A plain module-level object (thread-safe creation), never a Streamlit cache: any client
     can clear those, and a second runner would add slots beyond the cores.
     """
     with _SHARED_LOCK:
         if not _SHARED:
-            _SHARED.append(LocalRunner(threads_per_job=1))
+            from .dask_runner import select
+
+            runner, note = select()
+            _SHARED.append(runner)
+            _NOTE.append(note)
         return _SHARED[0]
+
+
+def shared_runner_note() -> str | None:
+    """Why the process-wide runner trains in this process though LSTMAE_DASK_SCHEDULER names a
+    cluster (it could not be reached at start-up); None when it trains where it was asked."""
+    shared_runner()
+    return _NOTE[0]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ..archs import Autoencoder, private_copy
 from .trace import Trace
 
 
@@ -28,10 +29,14 @@ class Observed:
 def probe(model: nn.Module, tr: Trace, x: torch.Tensor) -> dict[str, Observed]:
     """Forward `x` through `model` once; return each traced layer's real outputs by name.
 
-    The model's mode (train/eval) is respected; hooks are removed even if the pass fails.
+    The model's mode (train/eval) is respected. The hooks go on a private copy of an app
+    model (archs.private_copy): a trained model is shared by the learners of its run, who may
+    probe it at the same moment.
     A module called several times keeps its last call: EncDec-AD's conditional decoder at
     inference runs its LSTM one step at a time, so its `full_output` is then the last step's.
     """
+    if isinstance(model, Autoencoder):
+        model = private_copy(model)
     caught: dict[str, dict[str, object]] = {r.name: {} for r in tr.layers}
     handles = []
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +35,7 @@ ADJUSTED_KEY = "_adjusted_notes"  # what a change forced elsewhere (e.g. T >= 2 
 RUN_PARAMS_KEY = "_run_params"  # the URL's run id ({"run": id} and "watch" for a watcher)
 RUN_NOTE_KEY = "_run_note"  # why the run named in the link could not be opened (plain text)
 REFUSED_KEY = "_refused_notes"  # values the browser sent that were not taken (plain text)
+OUT_OF_RANGE_KEY = "_out_of_range"  # (knob, message) of a number typed outside its limits
 GROUPS = (("model", "Model", True), ("data", "Data", False),
           ("training", "Training", False))
 SHORT_LABEL = 14  # radios whose labels are all this short sit on one line
@@ -148,13 +150,28 @@ def choose(upload: Any = dataclasses.MISSING, **changes: Any) -> None:
 
 def _changed(name: str) -> None:
     """A widget's callback: keep its new value if the knob allows it, else restore the old
-    and say why (the next draw puts the config's value back in the widget)."""
+    and say why (the next draw puts the config's value back in the widget). A number typed
+    outside the limits is said under its own widget; anything else the browser sent that does
+    not fit (a forged value) in the sidebar's note."""
+    sent = st.session_state.get(name)
     try:
-        choose(**{name: st.session_state[name]})
+        choose(**{name: sent})
     except (LookupError, ValueError, TypeError) as err:  # a missing or forged value
+        knob, kept = KNOB[name], current().values[name]
+        if _typed_number(knob, sent):
+            st.session_state[OUT_OF_RANGE_KEY] = (name, (
+                f"{_number(sent)} is outside what this server allows for "
+                f"{knob.label.split(' (')[0].lower()} "
+                f"({limits_text(knob, current().values['arch'])}); it keeps {_number(kept)}."))
+            return
         why = str(err) if isinstance(err, ValueError) else "no value was sent"
-        st.session_state[REFUSED_KEY] = [
-            f"{KNOB[name].label}: {why}; it keeps {current().values[name]}."]
+        st.session_state[REFUSED_KEY] = [f"{knob.label}: {why}; it keeps {kept}."]
+
+
+def _typed_number(knob: Knob, value: Any) -> bool:
+    """Whether `value` is a finite number a number input could send for this knob."""
+    return (knob.choices is None and isinstance(value, int | float)
+            and not isinstance(value, bool) and math.isfinite(value))
 
 
 def _bind(name: str, value: Any) -> None:
@@ -204,12 +221,16 @@ def _widget(knob: Knob, container, value: Any, arch: str, source: str = "sine") 
     elif knob.name == "noise":
         container.slider(knob.label, float(knob.low), float(knob.high), value=value,
                          step=knob.step, **common)
-    elif knob.kind is float:
-        container.number_input(knob.label, float(knob.low), float(knob.high), value=value,
-                               step=knob.step, **common)
+    elif knob.kind is float:  # no limits in the browser: the server says them (below)
+        container.number_input(knob.label, value=value, step=knob.step, **common)
     else:
-        container.number_input(knob.label, int(low_of(knob, arch)), int(knob.high),
-                               value=value, step=1, **common)
+        container.number_input(knob.label, value=value, step=1, **common)
+    out_of_range = st.session_state.get(OUT_OF_RANGE_KEY)
+    if out_of_range is not None and out_of_range[0] == knob.name:
+        # Under the widget, where the learner looks: a limit kept only in the browser would
+        # show the number in red and silently keep the old value. Numbers only: no Markdown.
+        container.error(out_of_range[1], icon=":material/block:")
+        del st.session_state[OUT_OF_RANGE_KEY]
     if not applies:
         container.caption(_not_used(knob, arch, source))
 

@@ -22,8 +22,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ..archs import Autoencoder
 from ..config import AppConfig
-from ..data import BundledConfig, CsvConfig, SineConfig
+from ..data import BundledConfig, CsvConfig, DataConfig, SineConfig
 from ..jobs import QUEUED, JobSpec, LocalRunner, RunHandle, RunNotFound, shared_runner
+from ..jobs.local import shared_runner_note
 from ..settings import KNOB, KNOBS, MODEL_FIELDS
 from ..spec import ModelSpec
 from ..weights import WeightsFile
@@ -49,8 +50,15 @@ TRAIN_FIELDS = ("epochs", "batch_size")
 
 
 def runner() -> LocalRunner:
-    """The process-wide runner: its slots keep torch threads x running runs <= cores."""
+    """The process-wide runner: its slots keep torch threads x running runs <= cores (or a
+    DaskRunner, same methods, when LSTMAE_DASK_SCHEDULER names a reachable cluster)."""
     return shared_runner()
+
+
+def fallback_note() -> str | None:
+    """Why training runs on this server though a cluster was configured (None otherwise)."""
+    runner()
+    return shared_runner_note()
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,13 @@ def _frozen(config: AppConfig) -> tuple[tuple[str, Any], ...]:
         ("_upload", upload),)
 
 
-def job_spec(config: AppConfig, init: WeightsFile | None = None) -> JobSpec:
-    """The run these settings describe: model, data (the sidebar's source) and training
-    settings; `init`: start from these saved weights instead of the seed's."""
-    return JobSpec(model=config.spec, data=config.data, train=config.train, init=init)
+def job_spec(config: AppConfig, init: WeightsFile | None = None,
+             data: DataConfig | None = None) -> JobSpec:
+    """The run these settings describe: model, data (the sidebar's source, unless `data`
+    names another, e.g. the Anomalies page's own choice) and training settings; `init`:
+    start from these saved weights instead of the seed's."""
+    return JobSpec(model=config.spec, data=config.data if data is None else data,
+                   train=config.train, init=init)
 
 
 def current_run() -> Run | None:
@@ -101,18 +112,24 @@ def _keep(run: Run) -> Run:
     st.session_state[TRIED_KEY] = (run.run_id, run.watching)
     kept = [i for i in st.session_state.get(KEPT_KEY, ()) if i != run.run_id]
     st.session_state[KEPT_KEY] = tuple(kept[-(KEPT_IDS - 1):]) + (run.run_id,)
+    # Now, not only when the sidebar rewrites the URL: from a Train button's callback,
+    # follow_link must not find the previous run's id in this very script run and go back to it.
+    st.query_params.update(params)
+    if not run.watching:
+        st.query_params.pop("watch", None)
     return run
 
 
-def start_run(config: AppConfig, init: WeightsFile | None = None) -> Run:
+def start_run(config: AppConfig, init: WeightsFile | None = None,
+              data: DataConfig | None = None) -> Run:
     """Queue a run with these settings, or join the identical one (a Train button's callback);
-    with `init`, the run continues training those saved weights.
+    with `init`, the run continues training those saved weights; `data` as in job_spec.
 
     Submits first: pressing Train again with the same settings finds the same run and keeps it
     going; only a run with another id is let go of (it goes on if other learners want it).
     """
     old = current_run()
-    handle = runner().submit(job_spec(config, init), alive=_session_alive())
+    handle = runner().submit(job_spec(config, init, data), alive=_session_alive())
     st.session_state.pop(STOPPED_NOTE_KEY, None)
     st.session_state.pop(RUN_NOTE_KEY, None)
     if old is not None and old.run_id == handle.run_id and old.attached and not old.watching:
@@ -236,11 +253,12 @@ def follow_link() -> None:
     _keep(Run(job=handle, values=_frozen(config), spec=handle.job.model, config=config))
 
 
-def trained_model(spec: ModelSpec) -> Autoencoder | None:
+def trained_model(spec: ModelSpec, data: DataConfig | None = None) -> Autoencoder | None:
     """The model of this session's finished run (started, joined or reattached by its link,
-    or loaded from a weights file), if it was trained with exactly `spec`."""
+    or loaded from a weights file), if it was trained with exactly `spec` (and, when given,
+    on exactly `data`)."""
     run = current_run()
-    if run is None or run.spec != spec:
+    if run is None or run.spec != spec or (data is not None and run.job.job.data != data):
         return None
     view = run.job.snapshot()
     loaded = view.finished is not None and view.finished.reason == LOADED

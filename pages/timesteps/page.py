@@ -21,7 +21,7 @@ st.caption("Step through one validation series: what every layer computes at ste
 
 uploads.weights_notes()
 views.data_or_stop(config)
-trained = trained_model(spec)
+trained = trained_model(spec, config.data)  # trained on the data this page shows
 # The model, series and step are in the URL too, so a teacher can share "look at step 20".
 MODELS = {"untrained": "untrained (random weights)",
           "trained": "trained on the Train page (or loaded)"}

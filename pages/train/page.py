@@ -8,7 +8,13 @@ from lstmae_demo.shapes.trace import trace
 from lstmae_demo.training import DECAY_FROM, FINAL_LR
 from lstmae_demo.ui import live, uploads, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
-from lstmae_demo.ui.training import STOPPED_NOTE_KEY, current_run, start_run, stop_run
+from lstmae_demo.ui.training import (
+    STOPPED_NOTE_KEY,
+    current_run,
+    fallback_note,
+    start_run,
+    stop_run,
+)
 
 show_url_notes()
 config = current()
@@ -27,6 +33,10 @@ st.markdown(
 views.data_details(config, data)
 for note in config.data_notes if config.source == "sine" else ():
     st.info(note)
+if cluster := fallback_note():  # LSTMAE_DASK_SCHEDULER set, its cluster unreachable
+    with st.container(border=True):
+        st.warning("Training runs on this server, not on the training cluster:")
+        st.text(cluster)  # it quotes a framework's error: text, never Markdown
 too_big = training_budget(config, tr.params_torch)
 run = current_run()
 if run is None or not (run.watching and run.attached):  # watching: no Train, no Stop

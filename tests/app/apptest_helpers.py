@@ -10,10 +10,11 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-HOME, ARCHITECTURE, TRAIN, TIMESTEPS = (f"pages/{p}/page.py" for p in
-                                        ("home", "architecture", "train", "timesteps"))
+HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
+    f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "latent",
+                                   "anomalies"))
 COMPARE = "pages/compare/page.py"
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE]
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:

@@ -97,3 +97,26 @@ def test_choice_labels_come_from_the_knob_table() -> None:
     assert config_values(at)["reads"] == "state"
     assert at.query_params["reads"] == "state"
 
+
+
+def test_a_number_typed_outside_its_limits_is_refused_under_its_own_widget() -> None:
+    """Typing units 300 must not show a red number while silently keeping the old value: the
+    server refuses it and says so under the widget, with the limits; nothing else moves."""
+    from lstmae_demo.settings import KNOB
+
+    at = open_app({"units": "40"}, ARCHITECTURE)
+    before = config_values(at)
+    for name, bad in (("units", KNOB["units"].high + 44), ("n_series", KNOB["n_series"].low - 1),
+                      ("epochs", KNOB["epochs"].high * 10)):
+        at.number_input(key=name).set_value(bad).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert config_values(at) == before  # refused: every setting as it was
+        assert at.number_input(key=name).value == before[name]  # the widget shows it again
+        said = [e.value for e in at.sidebar.error]
+        assert len(said) == 1 and said[0].startswith(f"{bad:,} is outside"), said
+        assert f"{KNOB[name].low:,.0f} to {KNOB[name].high:,.0f}" in said[0]
+        assert said[0].endswith(f"it keeps {before[name]:,}.")
+    at.run()
+    assert not at.sidebar.error  # said once, not on every later run
+    at.number_input(key="units").set_value(48).run()
+    assert config_values(at)["units"] == 48

@@ -37,9 +37,11 @@ SHOWN_ON_HOVER = {"stBaseButton-elementToolbar", "stHeaderActionElements",
 # (title in the sidebar navigation, URL path, what its h1 contains (None: the architecture))
 PAGES = (("Home", "", "LSTM Autoencoder Explorer"), ("Architecture", "architecture", None),
          ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"),
-         ("Compare", "compare", "Compare architectures"))
+         ("Compare", "compare", "Compare architectures"),
+         ("Latent space", "latent", "Latent space"), ("Anomalies", "anomalies", "Anomalies"))
 PAGE_OF_PATH = {"": "home", "home": "home", "architecture": "architecture", "train": "train",
-                "timesteps": "timesteps", "compare": "compare"}
+                "timesteps": "timesteps", "compare": "compare", "latent": "latent",
+                "anomalies": "anomalies"}
 
 SIDEBAR_VALUES_JS = """() => {
   const sb = document.querySelector('[data-testid=stSidebar]');
@@ -310,7 +312,7 @@ def url_values(url: str) -> tuple[dict[str, Any], list[str]]:
 
 
 def page_name(url: str) -> str:
-    """home, architecture, train or timesteps, from the URL's path."""
+    """home, architecture, train, timesteps or latent, from the URL's path."""
     path = urlsplit(url).path.strip("/")
     return PAGE_OF_PATH.get(path, path)
 
@@ -414,6 +416,17 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
                      f"{values['units']} units"):
             if part not in text:
                 problems.append(f"Compare page does not say {part!r} (the sidebar's settings)")
+    elif name == "anomalies":
+        text = page.locator("[data-testid=stMain]").text_content() or ""
+        for part in (f"{values['arch']} learns", f"({values['epochs']} epochs)"):
+            if part not in text:
+                problems.append(f"Anomalies page does not say {part!r} (the sidebar's settings)")
+    elif name == "latent":
+        shown = {label: value for _, label, value in metrics(page)}
+        code = traced(values, batch=1).latent_per_example
+        if "numbers in each code" in shown and number_of(shown["numbers in each code"]) != code:
+            problems.append(f"Latent space page: numbers in each code shows "
+                            f"{shown['numbers in each code']!r}, the sidebar's model has {code:,}")
     elif name == "timesteps":
         tr = traced(values, batch=1)
         step = page.locator("[data-testid=stMain] input[type=range]").first

@@ -38,7 +38,8 @@ NO_RERUN_TOOLBARS = {"stBaseButton-elementToolbar", "stBaseButton-headerNoPaddin
                      "stBaseButton-header", "stTooltipHoverTarget", "stPlotlyChart",
                      "stHeaderActionElements"}
 TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
-          "timesteps": "Time steps", "compare": "Compare"}
+          "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
+          "anomalies": "Anomalies"}
 OVERLAYS = {"Fullscreen", "Search", "Show/hide columns"}  # toolbar buttons that open a view
 MAX_CLICKS_PER_PAGE = 400  # far above any page's controls: a guard against a click loop
 
@@ -214,7 +215,8 @@ def test_open_buttons_keep_the_settings_in_a_fresh_session(new_context, app_url)
 @pytest.mark.timeout(600)  # ~200 clicks: about 80 s alone on the machine, far more when shared
 def test_click_every_control_of_every_page(new_context, app_url) -> None:
     """From ?units=16: Home, each architecture through its Home button, Train (Train, then
-    Stop), Time steps, and every navigation link."""
+    Stop), Time steps, Latent space (the run Train stopped), Anomalies (Train on normal
+    series, Stop, every choice), and every navigation link."""
     context, watch = new_context()
     clicker = Clicker(context.new_page(), app_url, watch)
     clicker.open(f"{app_url}/?units=16&epochs=300")
@@ -225,12 +227,14 @@ def test_click_every_control_of_every_page(new_context, app_url) -> None:
         clicker.act(open_buttons(clicker)[i], "home")
         clicker.click_page()
         clicker.navigate("Home")
-    for title in ("Train", "Time steps", "Compare", "Architecture"):
+    for title in ("Train", "Time steps", "Compare", "Latent space", "Anomalies",
+                  "Architecture"):
         clicker.navigate(title)
         clicker.click_page()
     clicker.navigate("Home")
     print(clicker.report())
-    missing = [t for t in ("Home", "Architecture", "Train", "Time steps", "Compare")
+    missing = [t for t in ("Home", "Architecture", "Train", "Time steps", "Compare",
+                           "Latent space", "Anomalies")
                if not any(k.endswith(f"link · {t}") or k.endswith(t) for k in clicker.clicked
                           if "· nav ·" in k)]
     assert not missing, f"navigation links never clicked: {missing}\n{clicker.report()}"

@@ -1,8 +1,9 @@
 """Every page at phone, projector and desktop size, saved whole for a person to look at.
 
 artifacts/screenshots/<size>/<page>.png: Home, the Architecture page of each architecture,
-Train after a short run, Time steps, Compare after a short comparison. Looks are judged by a person; the test fails only on what
-a machine can tell: a page without its heading, its sidebar settings or its charts, an
+Train after a short run, Latent space of that run, Time steps, Anomalies on the bundled NAB
+set after a short run, Compare after a short comparison. Looks are judged by a person; the
+test fails only on what a machine can tell: a page without its heading, its sidebar settings or its charts, an
 exception box, a dialog, a console error.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from browser_helpers import (
@@ -85,7 +87,17 @@ def test_every_page_at_every_size(new_context, app_url: str, size: str) -> None:
     wait_for_streamlit(page)
     check_page(page, "Train", charts=True)
     whole_page(page, size, "train")
+    # The Train page's URL names its run (?run=<id>): the Latent space page opened with it
+    # shows that run's model (on a phone the sidebar's links are folded away).
+    visit(f"latent?{urlsplit(page.url).query}", "Latent space", "latent", charts=True)
     visit(f"timesteps?{SHORT_RUN}", "Time steps", "timesteps", charts=True)
+    page.goto(f"{app_url}/anomalies?{SHORT_RUN}&arch=encdec_ad&an_data=nab_jumpsup")
+    wait_for_page(page)
+    page.get_by_role("button", name="Train on normal series").click()
+    expect(page.get_by_text("true positives")).to_be_visible(timeout=60_000)
+    wait_for_streamlit(page)
+    check_page(page, "Anomalies", charts=True)
+    whole_page(page, size, "anomalies")
     page.goto(f"{app_url}/compare?{SHORT_RUN}")
     wait_for_page(page)
     page.get_by_role("button", name="Train").click()

@@ -92,7 +92,7 @@ def test_weights_download_and_upload_back(new_context, app_url, tmp_path) -> Non
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Done: 2 epochs"))).to_be_visible(timeout=120_000)
     wait_for_page(page)
-    with page.expect_download() as download:
+    with page.expect_download(timeout=90_000) as download:  # a busy CI machine is slow
         page.get_by_role("button", name="Weights (.safetensors)").click()
     path = tmp_path / "run.safetensors"
     download.value.save_as(path)

@@ -91,3 +91,32 @@ def test_verdict_agrees_with_the_trace(spec: ModelSpec) -> None:
 
 def test_named_shape() -> None:
     assert named_shape((32, 16), ("batch", "units")) == "(batch=32, units=16)"
+
+
+def test_probe_runs_a_private_copy_so_learners_sharing_a_model_do_not_catch_each_other() -> None:
+    """Two pages probing one shared trained model at once must not see each other's passes:
+    a hook another page holds on the shared model never fires in this page's probe, and the
+    shared model is left without probe hooks."""
+    import torch
+
+    from lstmae_demo.archs import build_model
+    from lstmae_demo.shapes.probe import probe
+    from lstmae_demo.shapes.trace import trace
+    from lstmae_demo.spec import ModelSpec
+
+    spec = ModelSpec(arch="hidden_n", seq_len=6, units=4)
+    shared = build_model(spec, seed=3).eval()
+    tr = trace(spec, 1)
+    seen = []
+    layer = next(r.module for r in tr.layers if r.module is not None)
+    other_page = shared.get_submodule(layer).register_forward_hook(
+        lambda *_: seen.append("caught"))
+    x = torch.randn(1, 6, 1)
+    observed = probe(shared, tr, x)
+    other_page.remove()
+    assert seen == []  # the other page's hook saw nothing of this probe
+    assert not any(m._forward_hooks for m in shared.modules())
+    with torch.no_grad():
+        expected = shared.reconstruct(x)
+    last = tr.layers[-1].name
+    torch.testing.assert_close(observed[last].output, expected)  # same weights, same numbers

@@ -1,0 +1,172 @@
+"""DaskRunner on a real two-worker Dask cluster: the same numbers as in-process, Stop, run ids
+and identical runs across replicas, and a worker killed mid-run."""
+
+import os
+import time
+from dataclasses import replace
+
+import pytest
+import torch
+
+from lstmae_demo.data import SineConfig
+from lstmae_demo.jobs import DONE, JobSpec, LocalRunner, Runner, RunNotFound
+from lstmae_demo.jobs.dask_runner import _failure, select
+from lstmae_demo.spec import ModelSpec
+from lstmae_demo.training import TrainConfig
+
+pytestmark = pytest.mark.cluster
+
+T = 10
+MODEL = ModelSpec(arch="repeatvector", seq_len=T, units=8)
+DATA = SineConfig(n_series=64, n_val=8, seq_len=T, seed=3)
+SHORT = TrainConfig(epochs=3, batch_size=16, threads=1)
+LONG = TrainConfig(epochs=10_000, batch_size=16, threads=1)  # minutes if never stopped
+
+
+def job(cfg=SHORT, seed=0):
+    return JobSpec(model=MODEL, data=DATA, train=replace(cfg, seed=seed))
+
+
+def local_result(spec):
+    runner = LocalRunner(slots=1)
+    handle = runner.submit(spec)
+    assert handle.wait(60)
+    return handle.snapshot(), handle.state_dict()
+
+
+def test_the_dask_runner_offers_the_whole_runner_interface(runners):
+    assert isinstance(runners[0], Runner)
+
+
+def test_a_cluster_run_has_the_losses_and_weights_of_an_in_process_run(runners):
+    spec = job(seed=11)
+    handle = runners[0].submit(spec)
+    assert handle.wait(60)
+    view = handle.snapshot()
+    expected, weights = local_result(spec)
+    assert view.status == DONE and view.error is None
+    assert view.finished.reason == "completed" and view.epoch == 3
+    assert view.train_losses == expected.train_losses
+    assert view.val_mses == expected.val_mses
+    got = handle.state_dict()
+    assert got.keys() == weights.keys()
+    assert all(torch.equal(got[k], weights[k]) for k in got)
+
+
+def test_another_replica_attaches_to_a_run_by_id_and_identical_runs_join(runners):
+    first, second = runners
+    handle = first.submit(job(seed=12))
+    assert handle.wait_first_epoch(60)
+    again = second.attach(handle.run_id)  # a replica that never saw the submit
+    joined = second.submit(job(seed=12))
+    assert joined.joined and joined.run_id == handle.run_id
+    assert not second.submit(job(seed=13)).joined
+    assert again.wait(60)
+    assert again.snapshot().train_losses == handle.snapshot().train_losses
+    model_here, model_there = first.model(handle.run_id), second.model(handle.run_id)
+    assert all(torch.equal(a, b) for a, b in zip(model_here.state_dict().values(),
+                                                  model_there.state_dict().values(),
+                                                  strict=True))
+    with pytest.raises(RunNotFound, match="not known to the training cluster"):
+        second.attach("no-such-run")
+
+
+def test_stop_from_another_replica_ends_the_run_before_its_next_epoch(runners):
+    first, second = runners
+    handle = first.submit(job(LONG, seed=14))
+    assert handle.wait_first_epoch(60)
+    at_stop = handle.snapshot().epoch
+    assert first.counts() == (1, 0) and first.following() == 1  # what the pages' polls read
+    started = time.perf_counter()
+    second.stop(handle.run_id)
+    assert handle.wait(30)  # a bound against hanging; the seconds are printed for the record
+    print(f"stop took {time.perf_counter() - started:.2f} s")
+    view = handle.snapshot()
+    assert view.finished.reason == "cancelled"
+    assert at_stop <= view.epoch <= at_stop + 1 < LONG.epochs
+    assert first.counts() == (0, 0) and first.following() == 0
+    again = first.submit(job(LONG, seed=14))  # a stopped run is never joined
+    assert not again.joined and again.run_id != handle.run_id
+
+
+def test_a_run_nobody_wants_any_more_stops(runners):
+    first, second = runners
+    handle = first.submit(job(LONG, seed=15))
+    there = second.attach(handle.run_id)
+    assert handle.wait_first_epoch(60)
+    handle.stop()  # the first replica's learner lets go: the second's still wants it
+    time.sleep(0.5)
+    assert not handle.snapshot().done
+    there.stop()
+    assert handle.wait(30)
+    assert handle.snapshot().finished.reason == "cancelled"
+
+
+def test_a_page_gone_past_the_grace_lets_go_of_its_run(runners):
+    gone = []
+    handle = runners[0].submit(job(LONG, seed=16), alive=lambda: not gone)
+    assert handle.wait_first_epoch(60)
+    gone.append(True)  # the tab is closed; the runner's learner check notices
+    assert handle.wait(30)
+    assert handle.snapshot().finished.reason == "cancelled"
+
+
+def test_a_worker_killed_mid_run_is_retried_elsewhere_with_the_same_numbers(runners, cluster):
+    runner = runners[0]
+    spec = job(replace(SHORT, epochs=20), seed=17)
+    handle = runner.submit(spec)
+    assert handle.wait_first_epoch(60)
+    assert not handle.snapshot().done
+    victim = runner.client.get_metadata(["lstmae", "run", handle.run_id, "progress"])
+    worker = __import__("pickle").loads(victim)["worker"]
+    runner.client.run(os._exit, 1, workers=[worker], on_error="ignore")  # it dies at once
+    killed = time.perf_counter()
+    assert handle.wait(120)
+    print(f"retried run done {time.perf_counter() - killed:.1f} s after the kill")
+    view = handle.snapshot()
+    assert view.error is None, view.error
+    assert runner.attempts(handle.run_id) == 2
+    expected, _ = local_result(spec)
+    assert view.train_losses == expected.train_losses
+
+
+def test_a_worker_that_kept_dying_is_reported_in_words():
+    from distributed import KilledWorker
+
+    message = _failure(KilledWorker("lstmae-train-x", "tcp://127.0.0.1:1", 3), 3)
+    assert "worker died" in message and "3 attempts" in message and "Train again" in message
+
+
+def test_an_unreachable_scheduler_falls_back_to_training_in_process():
+    runner, note = select("tcp://127.0.0.1:9", timeout=1.0)
+    assert isinstance(runner, LocalRunner)
+    assert "tcp://127.0.0.1:9" in note and "could not be reached" in note
+    local, none = select("")
+    assert isinstance(local, LocalRunner) and none is None
+
+
+def test_the_cli_trains_on_the_cluster_with_the_numbers_it_gets_in_process(cluster, tmp_path,
+                                                                           capsys):
+    import json
+
+    from lstmae_demo.__main__ import main, run
+    from lstmae_demo.weights import load
+
+    argv = ["train", "--arch", "repeatvector", "--units", "8", "--seq-len", "10",
+            "--n-series", "32", "--epochs", "2", "--json"]
+    here = json.loads(run(argv))
+    there = json.loads(run([*argv, "--scheduler", cluster.scheduler_address,
+                            "--save", str(tmp_path / "m.safetensors")]))
+    assert there["val_mse"] == here["val_mse"] and there["epochs"] == 2
+    assert len(load(tmp_path / "m.safetensors").metadata["losses"]["val_mse"]) == 2
+    # A CSV file on this machine reaches the workers as its bytes inside the run's JobSpec.
+    csv = tmp_path / "series.csv"
+    csv.write_text("value\n" + "\n".join(str(i % 7) for i in range(60)) + "\n")
+    on_csv = [*argv, "--data", str(csv), "--stride", "5"]
+    here = json.loads(run(on_csv))
+    there = json.loads(run([*on_csv, "--scheduler", cluster.scheduler_address]))
+    assert there["val_mse"] == here["val_mse"] and there["data"] == here["data"]
+    capsys.readouterr()
+    assert main([*argv, "--scheduler", cluster.scheduler_address, "--load",
+                 str(tmp_path / "m.safetensors")]) == 2
+    assert "the cluster's workers" in capsys.readouterr().err

@@ -1,0 +1,34 @@
+"""The reconstruction panels stay readable with several features: each named and coloured."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmae_demo.plots import reconstruction_figure
+
+
+def test_several_features_get_a_named_colour_each_and_their_own_numbers() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(2, 7, 3)), rng.normal(size=(2, 7, 3))
+    fig = reconstruction_figure(x, y)
+    shown = [t.name for t in fig.data if t.showlegend]
+    assert shown == [f"feature {f} {kind}" for f in (1, 2, 3)
+                     for kind in ("input", "reconstruction")]
+    for f in range(3):
+        traces = [t for t in fig.data if t.name.startswith(f"feature {f + 1} ")]
+        assert len(traces) == 4  # input and reconstruction in each of the two panels
+        assert len({t.line.color for t in traces}) == 1  # one colour per feature
+        solid = [t for t in traces if t.name.endswith("input")]
+        np.testing.assert_allclose([t.y for t in solid], x[:, :, f])
+        dashed = [t for t in traces if t.name.endswith("reconstruction")]
+        assert all(t.line.dash == "dash" for t in dashed)
+        np.testing.assert_allclose([t.y for t in dashed], y[:, :, f])
+    colours = {t.line.color for t in fig.data}
+    assert len(colours) == 3  # told apart by colour, not only by the legend
+
+
+def test_one_feature_keeps_the_plain_input_and_reconstruction_legend() -> None:
+    x = np.zeros((3, 5, 1))
+    fig = reconstruction_figure(x, x + 0.5, first=4)
+    assert [t.name for t in fig.data if t.showlegend] == ["input", "reconstruction"]
+    assert [a.text for a in fig.layout.annotations] == ["series 4", "series 5", "series 6"]
