@@ -29,6 +29,8 @@ pages = [
             url_path="train"),
     st.Page("pages/timesteps/page.py", title="Time steps", icon=":material/timer:",
             url_path="timesteps"),
+    st.Page("pages/compare/page.py", title="Compare", icon=":material/compare_arrows:",
+            url_path="compare"),
     st.Page("pages/latent/page.py", title="Latent space", icon=":material/scatter_plot:",
             url_path="latent"),
     st.Page("pages/anomalies/page.py", title="Anomalies", icon=":material/troubleshoot:",

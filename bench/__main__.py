@@ -3,9 +3,10 @@
 Sections: 0 reference run, 1 shape tracing latency, 2 training throughput (vs a bare loop,
 Keras fit and one sequence per step), 3 time to a good reconstruction per preset, 4 the app
 in a real server and browser, 5 thread settings, 6 scheduling (FIFO against round-robin by
-epochs, and one shared configuration). The full run takes about 10 minutes on 2
-cores: run it with nothing else busy. --quick runs every section at tiny sizes in well under
-a minute, to check that the suite works (the test suite runs it); its figures mean nothing.
+epochs, and one shared configuration), 7 Compare of four at the defaults. The full run takes
+about 10 minutes on 2 cores: run it with nothing else busy. --quick runs every section at tiny
+sizes in well under a minute, to check that the suite works (the test suite runs it); its
+figures mean nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path  # noqa: E402
 
 from .common import REPO, Section, first_optimizer_seconds, machine  # noqa: E402
 
-SECTIONS = ("0", "1", "2", "3", "4", "5", "6")
+SECTIONS = ("0", "1", "2", "3", "4", "5", "6", "7")
 
 
 def _busy_cpu_seconds() -> float:

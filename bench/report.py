@@ -64,6 +64,9 @@ def run_section(name: str, quick: bool, context: dict) -> tuple[Section, object]
     if name == "6":
         from . import scheduling
         return scheduling.run(quick), None
+    if name == "7":
+        from . import compare
+        return compare.run(quick), None
     from . import threads
     return threads.run(quick, context.get("first_optimizer")), None
 

@@ -169,6 +169,7 @@ class _LocalRun:
         self.last_access = settings.clock()
         self.nbytes = 0  # the finished model's weights, for the registry's memory bound
         self.slot_seconds, self.slot_epochs = 0.0, 0  # wall time on a slot per epoch trained
+        self.slot_clock: list[float] = []  # slot_seconds as each epoch ended
         self.epoch_t0 = time.perf_counter()  # when the epoch now training began
         self.ticket = queue.join(self)  # last: other runs' estimates read the fields above
 
@@ -282,6 +283,7 @@ class _LocalRun:
                 started=self.started, last_epoch=self.last_epoch,
                 finished=self.finished, error=self.error, run_id=self.run_id,
                 epoch_seconds=self.epoch_seconds(), learners=learners, watchers=watchers,
+                slot_seconds=tuple(self.slot_clock),
             )
         if position is not None:  # outside the lock: reads other runs' figures
             view = replace(view, wait_seconds=self._wait_estimate())
@@ -407,6 +409,7 @@ class _LocalRun:
             elif isinstance(event, Epoch):
                 self.slot_seconds += seconds
                 self.slot_epochs += 1
+                self.slot_clock.append(self.slot_seconds)
                 self.epoch_t0 = now
                 for history, value in zip(self.losses, (event.train_loss, event.val_loss,
                                                         event.val_mse), strict=True):

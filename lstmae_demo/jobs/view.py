@@ -44,6 +44,9 @@ class JobView:
     # seconds per epoch of the runs ahead (None: not waiting, or nothing measured yet).
     wait_seconds: float | None = None
     epoch_seconds: float | None = None  # its measured wall seconds per epoch on a slot
+    # Seconds it had spent on a slot when each epoch ended (validation included, waiting for
+    # a turn not): a time axis that means the same for runs sharing the slots in turns.
+    slot_seconds: tuple[float, ...] = ()
     learners: int = 0  # attached learners who still want it to go on (a run ends at 0)
     watchers: int = 0  # read-only attachments ("watch my run" links)
 

@@ -11,7 +11,6 @@ import csv
 import functools
 import io
 import json
-import math
 import time
 
 import numpy as np
@@ -20,8 +19,10 @@ import streamlit as st
 import torch
 
 from ..archs import get_arch
+from ..compare import numbers
 from ..config import AppConfig
 from ..data import CsvConfig, DataConfig, DataError, settings_of
+from ..findings import Finding, divergence_text, mean_level, run_findings, teacher_forced_mse
 from ..jobs import JobView
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
@@ -58,9 +59,7 @@ INTERVAL_HOLD_S = 15.0
 # app.py's url_path of each page
 PAGE_PATHS = ("home", "architecture", "train", "timesteps", "latent")
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
-# A training loss this many times above the first epoch's has exploded, even if it is finite
-# and the run completed (a ReLU LSTM can reach 1e10 and end predicting the mean).
-EXPLODED = 100.0
+MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE
 
 
 def _time_left(view: JobView) -> str:
@@ -81,20 +80,24 @@ def _progress(view: JobView) -> None:
 
 def trouble(view: JobView) -> str | None:
     """What went wrong with the losses of this run, in words, or None if nothing did."""
-    f = view.finished
-    if f is not None and f.reason == "diverged":
-        return "The loss diverged."
-    losses = list(view.train_losses) + list(view.val_losses)
-    if any(not math.isfinite(v) for v in losses):
-        return "The loss became infinite or not a number."
-    if view.train_losses:
-        first, peak = view.train_losses[0], max(view.train_losses)
-        if first > 0 and peak > EXPLODED * first:
-            epoch = view.train_losses.index(peak) + 1
-            return (f"The loss exploded: {peak:.3g} in epoch {epoch}, more than {EXPLODED:g} "
-                    f"times the first epoch's {first:.3g}. Whatever it ended at, this run did "
-                    "not learn steadily: try a lower learning rate or tanh instead of relu.")
-    return None
+    return divergence_text(view.train_losses, view.val_losses,
+                           view.finished.reason if view.finished else None)
+
+
+def noticed(run: Run, view: JobView) -> list[Finding]:
+    """What this finished run shows beyond its ending (findings.run_findings: the mean
+    plateau, the copying trap, the teacher-forcing gap), from its own numbers."""
+    data = run.job.job.data
+    data_set = dataset(data)
+    forced = None
+    if run.spec.uses("decoder") and run.spec.decoder == "conditional" and view.epoch:
+        measured = st.session_state.setdefault(MEASURED_KEY, {})
+        if run.run_id not in measured:  # one forward pass of the trained model, once
+            measured[run.run_id] = teacher_forced_mse(run.job.model(), data_set.val)
+        forced = measured[run.run_id]
+    found = run_findings(numbers(run.spec, view, forced), mean_level(data_set.train,
+                                                                      data_set.val))
+    return [f for f in found if f.key != "divergence"]  # trouble() has said it
 
 
 def _losses_csv(view: JobView) -> bytes:
@@ -136,6 +139,9 @@ def _summary(run: Run, view: JobView) -> None:
                    "sidebar's validation series.")
     else:
         st.success(f"Done: {f.epochs} epochs in {f.seconds:.1f} s.")
+    if not problem and f.reason != LOADED:
+        for finding in noticed(run, view):
+            getattr(st, finding.tone)(finding.text)  # our words and the run's numbers
     loss_name = get_arch(run.spec.arch).model.loss_name
     a, b, c, d = st.columns(4)
     a.metric(f"final train loss ({loss_name})", f"{f.train_loss:.4g}")

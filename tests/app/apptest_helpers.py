@@ -13,7 +13,8 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
     f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "latent",
                                    "anomalies"))
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES]
+COMPARE = "pages/compare/page.py"
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:

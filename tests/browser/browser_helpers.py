@@ -37,9 +37,11 @@ SHOWN_ON_HOVER = {"stBaseButton-elementToolbar", "stHeaderActionElements",
 # (title in the sidebar navigation, URL path, what its h1 contains (None: the architecture))
 PAGES = (("Home", "", "LSTM Autoencoder Explorer"), ("Architecture", "architecture", None),
          ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"),
+         ("Compare", "compare", "Compare architectures"),
          ("Latent space", "latent", "Latent space"), ("Anomalies", "anomalies", "Anomalies"))
 PAGE_OF_PATH = {"": "home", "home": "home", "architecture": "architecture", "train": "train",
-                "timesteps": "timesteps", "latent": "latent", "anomalies": "anomalies"}
+                "timesteps": "timesteps", "compare": "compare", "latent": "latent",
+                "anomalies": "anomalies"}
 
 SIDEBAR_VALUES_JS = """() => {
   const sb = document.querySelector('[data-testid=stSidebar]');
@@ -408,6 +410,12 @@ def model_problems(page: Page, values: dict[str, Any]) -> list[str]:
         for part in (f"{tr.params_torch:,} parameters", series, f"{values['epochs']} epochs"):
             if part not in text:
                 problems.append(f"Train page does not say {part!r} (the sidebar's settings)")
+    elif name == "compare":
+        text = page.locator("[data-testid=stMain]").text_content() or ""
+        for part in (f"{values['n_series']} sine series", f"{values['epochs']} epochs",
+                     f"{values['units']} units"):
+            if part not in text:
+                problems.append(f"Compare page does not say {part!r} (the sidebar's settings)")
     elif name == "anomalies":
         text = page.locator("[data-testid=stMain]").text_content() or ""
         for part in (f"{values['arch']} learns", f"({values['epochs']} epochs)"):

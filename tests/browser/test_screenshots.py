@@ -2,8 +2,8 @@
 
 artifacts/screenshots/<size>/<page>.png: Home, the Architecture page of each architecture,
 Train after a short run, Latent space of that run, Time steps, Anomalies on the bundled NAB
-set after a short run. Looks are judged by a person; the test fails only on what
-a machine can tell: a page without its heading, its sidebar settings or its charts, an
+set after a short run, Compare after a short comparison. Looks are judged by a person; the
+test fails only on what a machine can tell: a page without its heading, its sidebar settings or its charts, an
 exception box, a dialog, a console error.
 """
 
@@ -98,3 +98,12 @@ def test_every_page_at_every_size(new_context, app_url: str, size: str) -> None:
     wait_for_streamlit(page)
     check_page(page, "Anomalies", charts=True)
     whole_page(page, size, "anomalies")
+    page.goto(f"{app_url}/compare?{SHORT_RUN}")
+    wait_for_page(page)
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("What the numbers show")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Findings appear when every run has ended")).to_have_count(
+        0, timeout=120_000)
+    wait_for_streamlit(page)
+    check_page(page, "Compare architectures", charts=True)
+    whole_page(page, size, "compare")

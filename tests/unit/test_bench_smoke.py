@@ -31,7 +31,7 @@ def test_quick_bench_writes_every_section(tmp_path: Path) -> None:
     text = out.read_text()
     titles = ("0. The reference run", "1. Shape tracing latency", "2. Training throughput",
               "3. Time to a good reconstruction", "4. The app", "5. Thread settings",
-              "6. Scheduling")
+              "6. Scheduling", "7. Compare of four at the defaults")
     for title in titles:
         assert f"## {title}" in text
     assert "--quick smoke run" in text

@@ -3,6 +3,7 @@
 import itertools
 import re
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -223,3 +224,25 @@ def test_polling_many_runs_taking_turns_from_many_threads_gives_consistent_views
     assert any(v.status == RUNNING and v.waiting for v in views)  # turns were taken
     assert [h.snapshot().finished.reason for h in handles] == ["completed"] * 6
     assert runner.counts() == (0, 0)
+
+
+def test_slot_seconds_count_a_runs_own_epochs_and_not_its_wait_for_a_turn():
+    runner = LocalRunner(slots=1, policy=ROUND_ROBIN, check_seconds=None)
+    turns = Turns()
+    a = runner.submit(job(3, seed=0), alive=turns.alive("a", hold_after=2))  # after epoch 1
+    assert turns.held.wait(60)
+    b = runner.submit(job(3, seed=1), alive=turns.alive("b"))
+    waited_from = time.perf_counter()
+    time.sleep(0.5)  # b waits for the slot a holds: wall time that is not b's training
+    turns.hold.set()
+    assert a.wait(60) and b.wait(60)
+    wall = time.perf_counter() - waited_from
+    for handle in (a, b):
+        view = handle.snapshot()
+        assert len(view.slot_seconds) == view.epoch == 3
+        assert list(view.slot_seconds) == sorted(view.slot_seconds) and view.slot_seconds[0] > 0
+        assert view.slot_seconds[-1] == pytest.approx(view.epoch_seconds * 3)
+    # b's three epochs and a's last two shared the slot after the wait: b's clock holds none
+    # of the 0.5 s it waited, nor a's turns in between.
+    assert b.snapshot().slot_seconds[-1] + a.snapshot().slot_seconds[-1] \
+        - a.snapshot().slot_seconds[0] <= wall - 0.5

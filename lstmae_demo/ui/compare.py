@@ -1,0 +1,311 @@
+"""The Compare page's state and live panel: which architectures, their runs, and what they show.
+
+The runs go through the shared runner like the Train page's (lstmae_demo.ui.training): one
+JobSpec per architecture, submitted together, so identical runs are joined and the server's
+slots are respected (runs beyond them wait their turn, round-robin by epochs). The page holds
+its attachments (RunHandles) in its session state; a fragment polls their snapshots while any
+trains. The chosen architectures are in the URL (`compare=`), checked by lstmae_demo.compare.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import streamlit as st
+
+from ..compare import PARAM, Entry, check_selection, numbers, parse_selection, plan, row, table
+from ..compare_plots import mse_curves, reconstruction_grid
+from ..config import AppConfig
+from ..data import DataConfig
+from ..findings import RunNumbers, comparison_findings, mean_level, teacher_forced_mse
+from ..jobs import FINISHED_TTL_S, QUEUED, JobView, RunHandle
+from ..jobs.local import JOINABLE
+from ..settings import ARCHS
+from . import pageurl
+from .cache import FIGURES, dataset
+from .live import poll_seconds
+from .sidebar import current
+from .training import FIRST_EPOCH_WAIT_S, _session_alive, runner
+
+CHOSEN_KEY = "_compare_archs"  # the learner's choice, kept across pages (a list of names)
+WIDGET_KEY = "compare_archs"  # the pills widget, a view of CHOSEN_KEY
+NOTES_KEY = "_compare_notes"  # what was wrong with the link's compare= (plain text)
+RUNS_KEY = "_compare_runs"  # this session's Comparison
+POLL_KEY = "_compare_poll"  # (seconds, when) while the panel polls, else None
+MEASURED_KEY = "_compare_measured"  # run id -> teacher-forced MSE of its trained model
+ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's default)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """This session's runs side by side, and the settings they were started with."""
+
+    entries: tuple[Entry, ...]  # the architectures that train (each with its JobSpec)
+    handles: tuple[RunHandle, ...]  # one attachment per entry, in the same order
+    config: AppConfig
+    attached: bool = True  # False once Stop (or a new comparison) let go of the runs
+    # Per run: another learner had started or trained exactly this run (not this page).
+    joined: tuple[bool, ...] = ()
+
+    def views(self) -> list[JobView]:
+        """Every run's state now."""
+        return [h.snapshot() for h in self.handles]
+
+
+# --- which architectures --------------------------------------------------------------------
+
+
+def _from_link() -> None:
+    """On the page's first run in a session, take the choice from the URL (a bad value: all
+    four, and a note)."""
+    state = st.session_state
+    if CHOSEN_KEY in state:
+        return
+    # The URL's query as this run began: the sidebar has rewritten it without the page's own
+    # values by now (pageurl.capture keeps it).
+    archs, notes = parse_selection((state.get(pageurl.QUERY_KEY) or {}).get(PARAM))
+    state[CHOSEN_KEY] = list(archs)
+    state[NOTES_KEY] = notes
+
+
+def _changed() -> None:
+    """The pills' callback: keep the new choice if it names architectures (the count is
+    checked where Train is drawn, so a learner may pass through one on the way to two)."""
+    picked = st.session_state.get(WIDGET_KEY)
+    if not isinstance(picked, list) or any(a not in ARCHS for a in picked):
+        return  # a forged value: the widget is set back from CHOSEN_KEY on the next draw
+    st.session_state[CHOSEN_KEY] = [a for a in ARCHS if a in picked]
+    st.session_state[NOTES_KEY] = []  # the learner has chosen: the link's value is moot
+
+
+def choose_archs() -> tuple[tuple[str, ...], str | None]:
+    """Draw the choice; return the architectures chosen and, if they cannot be compared, why."""
+    _from_link()
+    state = st.session_state
+    chosen = list(state[CHOSEN_KEY])
+    if state.get(WIDGET_KEY) != chosen:
+        state[WIDGET_KEY] = chosen
+    st.pills("Architectures to compare", ARCHS, selection_mode="multi", key=WIDGET_KEY,
+             on_change=_changed, help="two to four; each with its own choices from the sidebar")
+    try:
+        archs = check_selection(chosen)
+    except ValueError as err:
+        return tuple(chosen), str(err)
+    pageurl.to_url(PARAM, ",".join(archs), ",".join(ARCHS))  # every run: the sidebar drops it
+    return archs, None
+
+
+def link_notes() -> None:
+    """The link's compare= was not valid: say so (until the learner chooses), as plain text."""
+    _from_link()
+    notes = st.session_state.get(NOTES_KEY) or []
+    if notes:
+        with st.container(border=True):
+            st.warning("The comparison in the link was not valid:")
+            for note in notes:
+                st.text(note)  # it quotes the link: text, never Markdown
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+def current_comparison() -> Comparison | None:
+    """This session's latest comparison, if any."""
+    return st.session_state.get(RUNS_KEY)
+
+
+def _let_go(comparison: Comparison) -> None:
+    if comparison.attached:
+        for handle in comparison.handles:
+            handle.stop()  # each run goes on only if other learners want it
+
+
+def start(config: AppConfig, archs: Sequence[str]) -> None:
+    """Submit one run per architecture (the Train button's callback); identical runs are
+    joined. Submits first, then lets go of the previous comparison's runs, so runs both share
+    are kept."""
+    entries = tuple(e for e in plan(config, archs) if e.job is not None)
+    alive = _session_alive()
+    handles = tuple(runner().submit(e.job, alive=alive, name=f"compare-{e.arch}")
+                    for e in entries)
+    old = current_comparison()
+    ours = {h.run_id for h in old.handles} if old is not None else set()
+    if old is not None:
+        _let_go(old)
+    joined = tuple(h.joined and h.run_id not in ours for h in handles)
+    st.session_state[RUNS_KEY] = Comparison(entries, handles, config, joined=joined)
+    if any(h.snapshot().status != QUEUED for h in handles):
+        handles[0].wait_first_epoch(FIRST_EPOCH_WAIT_S)
+
+
+def stop() -> None:
+    """Let go of the runs (the Stop button); their curves are kept."""
+    comparison = current_comparison()
+    if comparison is not None:
+        _let_go(comparison)
+        st.session_state[RUNS_KEY] = replace(comparison, attached=False)
+
+
+def _teacher_forced(handle: RunHandle, view: JobView, entry: Entry) -> float | None:
+    """A conditional decoder's teacher-forced MSE on the validation series, measured once per
+    run with its trained model (a forward pass, no training)."""
+    spec = entry.spec
+    if not (spec.uses("decoder") and spec.decoder == "conditional") or not view.done \
+            or view.epoch == 0 or view.error:
+        return None
+    measured = st.session_state.setdefault(MEASURED_KEY, {})
+    if handle.run_id not in measured:
+        measured[handle.run_id] = teacher_forced_mse(handle.model(), dataset(handle.job.data).val)
+    return measured[handle.run_id]
+
+
+def run_numbers(comparison: Comparison, views: Sequence[JobView]) -> list[RunNumbers]:
+    """Each run's own numbers, for the table, the curves and the findings."""
+    return [numbers(e.spec, v, _teacher_forced(h, v, e))
+            for e, h, v in zip(comparison.entries, comparison.handles, views, strict=True)]
+
+
+# --- the live panel -------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _level(data: DataConfig) -> float:
+    """The "predict the mean" level of this data (deterministic, so safe to share)."""
+    data_set = dataset(data)
+    return mean_level(data_set.train, data_set.val)
+
+
+def _status(comparison: Comparison, views: Sequence[JobView]) -> None:
+    done = sum(v.done for v in views)
+    epochs = sum(v.epoch for v in views)
+    total = sum(v.total_epochs for v in views)
+    if done < len(views) and comparison.attached:
+        waiting = sum(v.waiting for v in views)
+        turns = (f" The server trains {runner().slots} runs at a time; the others wait their "
+                 f"turn ({waiting} waiting now)." if waiting else "")
+        st.progress(epochs / max(1, total), text=f"{epochs} of {total} epochs trained, "
+                    f"{done} of {len(views)} runs done.{turns}")
+    joined = [e.arch for e, j in zip(comparison.entries, comparison.joined, strict=False)
+              if j]
+    if joined:
+        st.caption("Someone had already started or trained exactly these runs: "
+                   f"{', '.join(joined)} (computed once, shared).")
+    if not comparison.attached:
+        st.caption("You let go of these runs (Stop, or a new comparison): the curves so far "
+                   "are kept.")
+    if all(v.finished is not None and v.finished.reason in JOINABLE for v in views):
+        st.caption("A reload forgets this page's runs, not the server: pressing Train again "
+                   "with the same settings finds these finished runs at once (identical runs "
+                   f"are shared for {FINISHED_TTL_S // 60} minutes after anyone last looked at "
+                   "them).")
+    for entry, view in zip(comparison.entries, views, strict=True):
+        if view.error:
+            st.error(f"{entry.arch}: training stopped with an error:")
+            st.code(view.error, language="text", wrap_lines=True)
+
+
+def _curves(runs: Sequence[RunNumbers], level: float | None, total_epochs: int,
+            key: str) -> None:
+    version = tuple(r.epochs for r in runs)
+    by_epoch, by_seconds = st.tabs(["by epoch", "by seconds"])
+    with by_epoch:
+        st.plotly_chart(FIGURES.get(("compare-epoch", key, total_epochs), version,
+                                    lambda: mse_curves(runs, "epoch", level, total_epochs)),
+                        width="stretch", key="compare_by_epoch")
+    with by_seconds:
+        st.plotly_chart(FIGURES.get(("compare-seconds", key, total_epochs), version,
+                                    lambda: mse_curves(runs, "seconds", level, total_epochs)),
+                        width="stretch", key="compare_by_seconds")
+    st.caption("Validation MSE in the data's units: the one measure every model shares (the "
+               "embedding model trains on a cross-entropy over bins; this is its "
+               "reconstruction's MSE). Seconds are those each run spent on a training slot, "
+               "so runs that took turns are timed fairly.")
+
+
+def _grid(comparison: Comparison, views: Sequence[JobView], key: str) -> None:
+    shared = comparison.entries[0].job.data
+    data = dataset(shared)
+    n_show = comparison.config.train.n_show
+    rows = [(e.arch, e.arch, None if v.reconstructions is None else np.asarray(
+        v.reconstructions), v.reconstructions_epoch)
+        for e, v in zip(comparison.entries, views, strict=True) if e.job.data == shared]
+    version = tuple(v.reconstructions_epoch for v in views)
+    st.plotly_chart(FIGURES.get(("compare-grid", key), version,
+                                lambda: reconstruction_grid(data.val[:n_show], rows)),
+                    width="stretch", key="compare_grid", config={"displayModeBar": False})
+    apart = [e.arch for e in comparison.entries if e.job.data != shared]
+    if apart:
+        st.caption(f"Not in the grid: {', '.join(apart)}, trained on other series (one "
+                   "value per step).")
+
+
+def _body() -> None:
+    comparison = current_comparison()
+    if comparison is None:
+        st.info("Press **Train** to train the chosen architectures side by side. Their "
+                "validation MSE curves, a table of their sizes and speeds, the same validation "
+                "series reconstructed by each, and what the numbers show appear here.")
+        # Drawn empty, so the browser has loaded its charting code when the first point comes.
+        config = current()
+        _curves([], None, config.train.epochs, "empty")
+        return
+    views = comparison.views()
+    key = "|".join(h.run_id for h in comparison.handles)
+    _status(comparison, views)
+    if comparison.config.values != current().values:
+        st.caption("These runs are from the settings when Train was pressed, not the "
+                   "sidebar's now. Press Train to compare at the current settings.")
+    runs = run_numbers(comparison, views)
+    level = _level(comparison.entries[0].job.data)
+    st.subheader("Validation MSE")
+    _curves(runs, level, comparison.config.train.epochs, key)
+    st.subheader("The table")
+    cells = table([row(r) for r in runs])
+    st.dataframe(cells, hide_index=True, width="stretch",
+                 height=ROW_PX * (len(cells) + 2))  # every measure and the header, no scroll
+    st.caption("Parameters, code size and what the decoder reads come from the tracer; the "
+               "rest are this run's own numbers. Compression: numbers in the input ÷ numbers "
+               "the decoder can read (below 1: it reads more than the input). The last loss "
+               "ratio is each model's own loss: above 1, it does worse on the validation "
+               "series than on those it trained on.")
+    st.subheader("The same validation series, reconstructed by each")
+    _grid(comparison, views, key)
+    st.subheader("What the numbers show")
+    found = comparison_findings(runs, level)
+    if not all(r.done for r in runs):
+        st.caption("Findings appear when every run has ended.")
+    elif not found:
+        st.caption("Nothing stands out in these runs: no plateau, no divergence, no copying, "
+                   "no gap worth a word.")
+    for f in found:
+        getattr(st, f.tone)(f.text)  # our own words and the runs' numbers
+    polling = _polls(comparison, views)
+    if not polling and st.session_state.get(POLL_KEY):
+        st.session_state[POLL_KEY] = None
+        st.rerun(scope="app")  # once: redraw the buttons, and stop polling
+
+
+def _polls(comparison: Comparison | None, views: Sequence[JobView] | None = None) -> bool:
+    """Whether the panel polls: its runs are still going and this page follows them."""
+    if comparison is None:
+        return False
+    views = views if views is not None else comparison.views()
+    return any(not v.done for v in views) and (
+        comparison.attached or all(v.learners == 0 for v in views if not v.done))
+
+
+def panel() -> None:
+    """Draw the comparison; poll while its runs train."""
+    every = poll_seconds() if _polls(current_comparison()) else None
+    st.session_state[POLL_KEY] = None if every is None else (every, time.monotonic())
+    st.fragment(run_every=every)(_body)()
+
+
+def going() -> bool:
+    """Whether this page's comparison is still training (for the Stop button)."""
+    comparison = current_comparison()
+    return comparison is not None and comparison.attached and any(
+        not v.done for v in comparison.views())
