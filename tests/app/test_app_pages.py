@@ -151,3 +151,15 @@ def test_swapped_frequencies_are_explained_not_hidden() -> None:
     notes = " ".join(i.value for i in at.info)
     assert "swapped" in notes and "capped" in notes
     assert "frequencies 2–3.2 cycles per window" in at.markdown[0].value  # 0.4 x 8 steps
+
+
+def test_the_watch_link_knows_every_page_of_the_registry() -> None:
+    """live.PAGE_PATHS (how the watch link finds the app's base URL from any page) lists
+    exactly app.py's url_paths: a page missing there made its watch link point under it."""
+    import re
+    from pathlib import Path
+
+    from lstmae_demo.ui import live
+
+    app = (Path(__file__).resolve().parents[2] / "app.py").read_text()
+    assert tuple(re.findall(r'url_path="([a-z_]+)"', app)) == live.PAGE_PATHS
