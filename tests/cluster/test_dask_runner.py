@@ -175,14 +175,18 @@ def test_the_cli_trains_on_the_cluster_with_the_numbers_it_gets_in_process(clust
 def test_finished_runs_leave_the_cluster_after_their_lifetime_or_beyond_the_most_kept(cluster):
     """The cluster's store is bounded like LocalRunner's registry: a finished run nobody
     looked at for the lifetime, and the oldest beyond the most kept, are swept by any replica;
-    a page that holds its handle keeps what it saw, a new link gets a message in words."""
-    from lstmae_demo.jobs.dask_runner import PREFIX, DaskRunner
+    a page that holds its handle keeps what it saw, a new link gets a message in words.
+    (Every run here is looked at by a page right after it ends, as the app's polling does.)"""
+    from lstmae_demo.jobs.dask_runner import PREFIX, DaskRunner, key_hash
 
-    now = [1_000.0]  # the replicas' wall clock, moved by the test
+    # The replicas' wall clock, moved by the test, far past every real time: the first sweep
+    # clears what earlier tests left, and the workers' own (real) end times count as old.
+    now = [time.time() + 1e6]
     made = [DaskRunner(cluster.scheduler_address, check_seconds=None, wall=lambda: now[0],
                        finished_ttl=60.0, max_finished=2) for _ in range(2)]
     first, second = made
     try:
+        first.sweep()
         held = first.submit(job(seed=31))
         assert held.wait(60)
         seen = held.snapshot()  # a page looks at it: its lifetime starts now (1000)
@@ -201,7 +205,8 @@ def test_finished_runs_leave_the_cluster_after_their_lifetime_or_beyond_the_most
         assert first.snapshot(held.run_id) == seen  # the page holding it keeps its view
         assert first.client.get_metadata([PREFIX, "run", held.run_id], None) is None
         assert f"{PREFIX}-run-{held.run_id}" not in first.client.list_datasets()
-        assert not first.submit(job(seed=31)).joined  # its key no longer finds it
+        assert first.client.get_metadata([PREFIX, "by_key", key_hash(job(seed=31))],
+                                         None) is None  # an identical submit starts anew
 
         now[0] += 30  # within the lifetime: nothing goes
         assert first.sweep() == []
