@@ -19,7 +19,6 @@ import functools
 import io
 import json
 import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .checks import MAX_VALUES, DataError, check_whole
+from .checks import MAX_VALUES, DataError, check_cut
 
 FILES = Path(__file__).resolve().parent / "files"
 NAB_COMMIT = "ea702d75cc2258d9d7dd35ca8e5e2539d71f3140"  # numenta/NAB, where the files come from
@@ -128,13 +127,7 @@ def validate_bundled(cfg: BundledConfig) -> None:
     if cfg.name not in BUNDLED:
         raise DataError(f"unknown bundled data set {cfg.name!r}; choose one of "
                         f"{', '.join(BUNDLED)}")
-    check_whole("seq_len", cfg.seq_len, 2)
-    if cfg.stride is not None:
-        check_whole("stride", cfg.stride, 1)
-    share = cfg.val_share
-    if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 < share < 1:
-        raise DataError(f"val_share must be a number between 0 and 1 (both excluded), "
-                        f"got {share!r}")
+    check_cut(cfg.seq_len, cfg.stride, cfg.val_share)
 
 
 def make_bundled(cfg: BundledConfig) -> BundledData:

@@ -19,13 +19,12 @@ timestamp, a label) are left out and named.
 from __future__ import annotations
 
 import hashlib
-import numbers
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
-from .checks import MAX_VALUES, DataError, check_whole
+from .checks import MAX_VALUES, DataError, check_cut
 from .csvfile import MAX_COLUMNS, MAX_ROWS, read_table
 
 UPLOAD_MAX_BYTES = 2**20  # 1 MB: the largest CSV file a learner may upload (a run holds it)
@@ -161,13 +160,8 @@ def validate_csv(cfg: CsvConfig) -> None:
         raise DataError(f"CsvConfig.file must be a CsvFile, got {type(cfg.file).__name__}")
     if hashlib.sha256(cfg.file.raw).hexdigest() != cfg.file.sha256:
         raise DataError("the uploaded file's bytes do not match their SHA-256: upload it again")
-    check_whole("seq_len", cfg.seq_len, 2)
-    if cfg.stride is not None:
-        check_whole("stride", cfg.stride, 1)
+    check_cut(cfg.seq_len, cfg.stride, cfg.val_share)
     share = cfg.val_share
-    if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 < share < 1:
-        raise DataError(f"val_share must be a number between 0 and 1 (both excluded), "
-                        f"got {share!r}")
     train_rows, val_rows = cfg.split_rows()
     if train_rows < cfg.seq_len or val_rows < cfg.seq_len:
         need = min_rows(cfg.seq_len, share)
