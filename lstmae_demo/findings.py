@@ -21,7 +21,6 @@ about an architecture by its name alone. The rules:
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from .archs import private_copy
 from .settings import KNOBS
 from .shapes.trace import Trace, trace
 from .spec import ModelSpec
@@ -152,9 +152,9 @@ def teacher_forced_mse(model: nn.Module, x: np.ndarray, chunk: int = 512) -> flo
     """MSE of the reconstruction of `x` (N, T, F) with the decoder in training mode: a
     conditional decoder is then fed the true previous values (teacher forcing).
 
-    Runs on a copy, so a trained model other learners share is never switched to training
-    mode under them."""
-    twin = copy.deepcopy(model).train()
+    Runs on a private copy (archs.private_copy), so a trained model other learners share is
+    never switched to training mode under them, nor runs a hook another page holds on it."""
+    twin = private_copy(model).train()
     data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     total = 0.0
     for part in torch.split(data, chunk):
