@@ -20,13 +20,13 @@ from ..compare import PARAM, Entry, check_selection, numbers, parse_selection, p
 from ..compare_plots import mse_curves, reconstruction_grid
 from ..config import AppConfig
 from ..data import DataConfig
-from ..findings import RunNumbers, comparison_findings, mean_level, teacher_forced_mse
+from ..findings import RunNumbers, comparison_findings, mean_level
 from ..jobs import FINISHED_TTL_S, QUEUED, JobView, RunHandle
 from ..jobs.local import JOINABLE
 from ..settings import ARCHS
 from . import pageurl
 from .cache import FIGURES, dataset
-from .live import poll_seconds
+from .live import poll_seconds, teacher_forced_once
 from .sidebar import current
 from .training import FIRST_EPOCH_WAIT_S, _session_alive, runner
 
@@ -35,7 +35,6 @@ WIDGET_KEY = "compare_archs"  # the pills widget, a view of CHOSEN_KEY
 NOTES_KEY = "_compare_notes"  # what was wrong with the link's compare= (plain text)
 RUNS_KEY = "_compare_runs"  # this session's Comparison
 POLL_KEY = "_compare_poll"  # (seconds, when) while the panel polls, else None
-MEASURED_KEY = "_compare_measured"  # run id -> teacher-forced MSE of its trained model
 ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's default)
 
 
@@ -156,10 +155,7 @@ def _teacher_forced(handle: RunHandle, view: JobView, entry: Entry) -> float | N
     if not (spec.uses("decoder") and spec.decoder == "conditional") or not view.done \
             or view.epoch == 0 or view.error:
         return None
-    measured = st.session_state.setdefault(MEASURED_KEY, {})
-    if handle.run_id not in measured:
-        measured[handle.run_id] = teacher_forced_mse(handle.model(), dataset(handle.job.data).val)
-    return measured[handle.run_id]
+    return teacher_forced_once(handle, dataset(handle.job.data).val)
 
 
 def run_numbers(comparison: Comparison, views: Sequence[JobView]) -> list[RunNumbers]:

@@ -23,7 +23,7 @@ from ..compare import numbers
 from ..config import AppConfig
 from ..data import CsvConfig, DataConfig, DataError, settings_of
 from ..findings import Finding, divergence_text, mean_level, run_findings, teacher_forced_mse
-from ..jobs import JobView
+from ..jobs import JobView, RunHandle
 from ..plots import loss_figure, reconstruction_figure
 from ..shapes.trace import trace
 from ..weights import SUFFIX
@@ -62,6 +62,15 @@ POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE
 
 
+def teacher_forced_once(handle: RunHandle, val: np.ndarray) -> float:
+    """A finished run's teacher-forced validation MSE (findings.teacher_forced_mse: one
+    forward pass of its trained model), measured once per run in this session."""
+    measured = st.session_state.setdefault(MEASURED_KEY, {})
+    if handle.run_id not in measured:
+        measured[handle.run_id] = teacher_forced_mse(handle.model(), val)
+    return measured[handle.run_id]
+
+
 def _time_left(view: JobView) -> str:
     if view.last_epoch is None or view.epoch == 0:
         return "estimating time left…"
@@ -91,10 +100,7 @@ def noticed(run: Run, view: JobView) -> list[Finding]:
     data_set = dataset(data)
     forced = None
     if run.spec.uses("decoder") and run.spec.decoder == "conditional" and view.epoch:
-        measured = st.session_state.setdefault(MEASURED_KEY, {})
-        if run.run_id not in measured:  # one forward pass of the trained model, once
-            measured[run.run_id] = teacher_forced_mse(run.job.model(), data_set.val)
-        forced = measured[run.run_id]
+        forced = teacher_forced_once(run.job, data_set.val)
     found = run_findings(numbers(run.spec, view, forced), mean_level(data_set.train,
                                                                       data_set.val))
     return [f for f in found if f.key != "divergence"]  # trouble() has said it
