@@ -224,6 +224,16 @@ def divergence(run: RunNumbers) -> Finding | None:
                    + (f" {run.message}" if run.message else ""), run.label)
 
 
+# Why a long flat start is no surprise, by what the decoder is fed or started from
+# (RunNumbers.decoder_start); a decoder reading the encoder's outputs has no such reason.
+FLAT_START = {
+    "repeated": " (a flat start is common for a decoder fed a repeated vector: the same "
+                "input at every step gives it no sense of where in the series it is)",
+    "state": " (a decoder started from the encoder's state has to learn to read that state "
+             "before its output can depend on the input)",
+}
+
+
 def mean_plateau(run: RunNumbers, level: float) -> Finding | None:
     """The validation MSE sat at the mean level for PLATEAU_EPOCHS or more in a row."""
     found = plateau(run.val_mses, level)
@@ -241,9 +251,9 @@ def mean_plateau(run: RunNumbers, level: float) -> Finding | None:
                      f"It ended close to it ({_g(run.final_mse)}), never below "
                      f"{LEFT_MEAN:.0%} of it")
         return Finding("mean_plateau", "warning", what + f" {where_now}: so far it has "
-                       "learned the average, not the series. More epochs may get it off (a "
-                       "flat start is common for a decoder fed a repeated vector), or another "
-                       "learning rate or seed.", run.label)
+                       "learned the average, not the series. More epochs may get it off"
+                       f"{FLAT_START.get(run.decoder_start, '')}, or another learning rate "
+                       "or seed.", run.label)
     return Finding("mean_plateau", "info", what + f" It then left it: "
                    f"{_g(run.val_mses[end + left - 1])} in epoch {end + left}, "
                    f"{_g(run.final_mse)} at the end. A flat start is not a dead model.",

@@ -258,3 +258,15 @@ def test_a_real_run_stuck_at_the_mean_and_a_real_copying_run():
     assert keys(run_findings(copier, level)) == ["copying_trap"]
     found = comparison_findings([stuck, copier], level)
     assert "reconstructs best" in next(f.text for f in found if f.key == "copying_trap")
+
+
+def test_the_plateau_warning_explains_a_flat_start_by_what_the_decoder_gets():
+    stuck = (0.5, 0.33, 0.325, 0.322, 0.321)
+    said = {spec.arch + spec.reads * (spec.arch == "embedding"): next(
+        f.text for f in run_findings(run(spec, stuck), LEVEL) if f.key == "mean_plateau")
+        for spec in (REPEAT, ENCDEC, STEPS)}
+    assert "fed a repeated vector" in said["repeatvector"]
+    assert "repeated vector" not in said["encdec_ad"]
+    assert "started from the encoder's state" in said["encdec_ad"]
+    assert "repeated vector" not in said["embeddingsteps"]
+    assert "started from" not in said["embeddingsteps"]
