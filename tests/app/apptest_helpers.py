@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -15,6 +16,16 @@ HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
                                    "anomalies"))
 COMPARE = "pages/compare/page.py"
 PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES]
+
+
+def sampled(values, ids=None) -> list:
+    """Parameters for a case matrix run through the whole app: the first case stays in the
+    everyday fast subset, the rest are marked slow (the full suite runs them all). The core
+    tests check every case of these matrices on their own, much faster."""
+    values = list(values)
+    ids = list(ids) if ids is not None else [None] * len(values)
+    return [pytest.param(v, id=i, marks=() if n == 0 else pytest.mark.slow)
+            for n, (v, i) in enumerate(zip(values, ids, strict=True))]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:

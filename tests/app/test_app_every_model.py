@@ -14,6 +14,7 @@ from apptest_helpers import (
     loss_chart,
     open_app,
     page_text,
+    sampled,
 )
 
 from lstmae_demo import codegen
@@ -57,7 +58,7 @@ def test_the_models_cover_every_choice() -> None:
             assert {m.get(knob.name, knob.default) for m in MODELS} == set(knob.choices)
 
 
-@pytest.mark.parametrize("params", MODELS, ids=IDS)
+@pytest.mark.parametrize("params", sampled(MODELS, IDS))
 def test_home_cards_give_each_models_verdict(params: dict[str, str]) -> None:
     at = open_app(params, HOME)
     config = _config(params)
@@ -67,7 +68,7 @@ def test_home_cards_give_each_models_verdict(params: dict[str, str]) -> None:
     assert sorted(b.label for b in at.button) == sorted(f"Open {a} layer by layer" for a in ARCHS)
 
 
-@pytest.mark.parametrize("params", MODELS, ids=IDS)
+@pytest.mark.parametrize("params", sampled(MODELS, IDS))
 def test_architecture_page_shows_this_model(params: dict[str, str]) -> None:
     at = open_app(params, ARCHITECTURE)
     spec = _config(params).spec
@@ -91,7 +92,7 @@ def test_architecture_page_shows_this_model(params: dict[str, str]) -> None:
         assert "every encoder output" in labels
 
 
-@pytest.mark.parametrize("params", MODELS, ids=IDS)
+@pytest.mark.parametrize("params", sampled(MODELS, IDS))
 def test_train_page_names_its_loss_and_what_its_curves_mean(params: dict[str, str]) -> None:
     at = open_app(params, TRAIN)
     spec = _config(params).spec
@@ -103,7 +104,7 @@ def test_train_page_names_its_loss_and_what_its_curves_mean(params: dict[str, st
     assert ("teacher forcing" in captions) == teacher_forced
 
 
-@pytest.mark.parametrize("params", MODELS, ids=IDS)
+@pytest.mark.parametrize("params", sampled(MODELS, IDS))
 def test_time_steps_page_shows_every_layer_in_one_vocabulary(params: dict[str, str]) -> None:
     at = open_app(params, TIMESTEPS)
     tr = trace(_config(params).spec, 1)
@@ -114,7 +115,7 @@ def test_time_steps_page_shows_every_layer_in_one_vocabulary(params: dict[str, s
     assert words == {HANDS_ON[r.passes] for r in tr.layers}
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", sampled(ARCHS))
 @pytest.mark.parametrize("page_path", [HOME, ARCHITECTURE, TRAIN, TIMESTEPS])
 def test_one_time_step_renders_or_says_why_not(arch: str, page_path: str) -> None:
     at = open_app({"arch": arch, "seq_len": "1"}, page_path)
@@ -125,7 +126,7 @@ def test_one_time_step_renders_or_says_why_not(arch: str, page_path: str) -> Non
         assert "Not possible at the sidebar's settings (T = 1)" in text or arch == "encdec_ad"
 
 
-@pytest.mark.parametrize("params", MODELS, ids=IDS)
+@pytest.mark.parametrize("params", sampled(MODELS, IDS))
 def test_the_flow_chart_agrees_with_the_time_steps_views(params: dict[str, str]) -> None:
     """The chart marks as handed on exactly the steps whose view (shapes.timesteps, built
     from a forward pass of the model) says the next layer receives them."""

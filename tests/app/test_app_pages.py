@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from apptest_helpers import PAGES, loss_chart, n_values, open_app
+from apptest_helpers import PAGES, loss_chart, n_values, open_app, sampled
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.shapes.trace import trace
@@ -25,7 +25,7 @@ def test_every_page_renders_at_defaults(page_path: str) -> None:
     assert at.title, f"{page_path} has no title"
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", sampled(ARCHS))
 @pytest.mark.parametrize("page_path", PAGES)
 def test_every_page_renders_for_every_architecture(arch: str, page_path: str) -> None:
     params = {"arch": arch, "seq_len": "12", "units": "6", "activation": "relu"}
