@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .archs import private_copy
+from .archs import get_arch, private_copy
 from .shapes.trace import trace
 from .spec import ModelSpec
 
@@ -79,42 +79,10 @@ class CodeLayout:
 def code_layout(spec: ModelSpec) -> CodeLayout:
     """The parts of `spec`'s code, where the trace says it is, and whether its size is fixed."""
     tr = trace(spec, 1)
-    t, u = spec.seq_len, spec.units
-    parts: tuple[tuple[str, int], ...]
-    if spec.arch == "repeatvector":
-        parts = (("last output of the encoder LSTM", u),)
-    elif spec.arch == "hidden_n":
-        parts = (("h_n of the second encoder LSTM", u),)
-    elif spec.arch == "encdec_ad":
-        parts = (("h_E(L)", u),) + ((("c_E(L)", u),) if spec.handoff == "hc" else ())
-    elif spec.reads == "state":
-        parts = (("h_n", u), ("c_n", u))
-    elif spec.reads == "steps":
-        parts = (("every encoder output (T x U)", t * u),)
-    else:  # attention: every output for the attention, the final state for the decoder
-        parts = (("every encoder output (T x U)", t * u), ("h_n", u), ("c_n", u))
+    parts = get_arch(spec.arch).model.code_parts(spec)
     record = tr.record(tr.code.record)
     return CodeLayout(parts=tuple(CodePart(n, s) for n, s in parts), where=tr.code.where,
                       fixed_size=tr.code.fixed_size, module=record.module or "")
-
-
-def _as_module_output(spec: ModelSpec, codes: torch.Tensor):
-    """Flattened codes (B, D) back in the form the code's module returns them (`encode`'s
-    inverse): (B, U); a (h, c) state, each (1, B, U); (B, T, U); or (outputs, (h, c))."""
-    u, t, b = spec.units, spec.seq_len, codes.shape[0]
-    if spec.arch in ("repeatvector", "hidden_n"):
-        return codes  # (B, U)
-    if spec.arch == "encdec_ad":
-        h = codes[:, :u].unsqueeze(0)  # (1, B, U)
-        c = codes[:, u:].unsqueeze(0) if spec.handoff == "hc" else torch.zeros_like(h)
-        return h, c  # the decoder's initial state; with h only, its c starts at zero
-    if spec.reads == "state":
-        return codes[:, :u].unsqueeze(0), codes[:, u:].unsqueeze(0)  # (1, B, U) each
-    outputs = codes[:, : t * u].reshape(b, t, u)  # (B, T*U) -> (B, T, U)
-    if spec.reads == "steps":
-        return outputs
-    state = codes[:, t * u : t * u + u].unsqueeze(0), codes[:, t * u + u :].unsqueeze(0)
-    return outputs, state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,7 +113,7 @@ def decode(model: nn.Module, codes: np.ndarray, placeholder: np.ndarray | None =
          else torch.as_tensor(placeholder, dtype=torch.float32))
     # eval: a conditional decoder feeds back its own output, not the placeholder
     own = private_copy(model).eval()
-    replacement = _as_module_output(spec, codes_t)
+    replacement = own.code_output(codes_t)
     own.get_submodule(code_layout(spec).module).register_forward_hook(
         lambda _module, _inputs, _output: replacement)
     with torch.no_grad():

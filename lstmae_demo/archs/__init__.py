@@ -3,10 +3,10 @@
     get_arch("hidden_n").title / .source / .validity(spec) / .layers(spec, batch) / .pitfalls
     build_model(spec, seed=0)  # the nn.Module, with the same initial weights for a seed
 
-Adding an architecture: a module here defining `ARCH`, its name in `REGISTRY` below and in
-`settings.ARCHS` (the knob table), its code templates in
-lstmae_demo/codegen/templates/{pytorch,keras}/<name>.py and its Keras summary rows in
-lstmae_demo/codegen/keras_summary.py.
+Adding an architecture: a module here defining its model (with `encode`, `code_parts` and
+`code_output`), its trace rows, its Keras summary rows and its `ARCH`; its name in `REGISTRY`
+below and in `settings.ARCHS` (the knob table); and its exported code as two real files,
+lstmae_demo/codegen/templates/{pytorch,keras}/<name>.py.
 """
 
 from __future__ import annotations

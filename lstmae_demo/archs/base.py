@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
+from ..shapes.keras_rows import KerasRow
 from ..shapes.records import Code, LayerRecord
 from ..spec import ModelSpec
 
@@ -26,6 +27,17 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Everything the decoder can read of the encoder, flattened: (B, numbers)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def code_parts(spec: ModelSpec) -> tuple[tuple[str, int], ...]:
+        """The named parts of what `encode` returns, in its order, with their numbers per
+        example (they add up to `encode`'s width)."""
+        raise NotImplementedError
+
+    def code_output(self, codes: torch.Tensor) -> object:
+        """`encode`'s inverse: flattened codes (B, numbers) in the form the code's module
+        (the trace's code record) returns them, for a hook to hand the decoder."""
         raise NotImplementedError
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
@@ -50,4 +62,5 @@ class Arch:
     validity: Callable[[ModelSpec], str]  # is it a valid autoencoder, and why (choice-aware)
     pitfalls: tuple[str, ...]  # keys of lstmae_demo.pitfalls, in teaching order
     code_class: str  # the class name in the exported PyTorch code
+    keras_rows: Callable[[ModelSpec], list[KerasRow]]  # what Keras's summary() prints
     published: ModelSpec | None = None  # the sizes its source uses, if it states them

@@ -26,6 +26,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from ..nn import Concat, DotAttention, LSTMLayer, Quantize, bin_centers
+from ..shapes import keras_rows as kr
 from ..shapes.records import (
     BATCH,
     BINS,
@@ -74,6 +75,26 @@ class EmbeddingAE(Autoencoder):
             return torch.cat([h[-1], c[-1]], dim=1)  # (B, 2U)
         outputs, (h, c) = encoded
         return torch.cat([outputs.flatten(1), h[-1], c[-1]], dim=1)  # (B, T*U + 2U)
+
+    @staticmethod
+    def code_parts(spec: ModelSpec) -> tuple[tuple[str, int], ...]:
+        t, u = spec.seq_len, spec.units
+        outputs = ("every encoder output (T x U)", t * u)
+        if spec.reads == "state":
+            return (("h_n", u), ("c_n", u))
+        if spec.reads == "steps":
+            return (outputs,)
+        return (outputs, ("h_n", u), ("c_n", u))  # attention: the outputs and the final state
+
+    def code_output(self, codes: torch.Tensor) -> object:
+        u, t, b = self.spec.units, self.spec.seq_len, codes.shape[0]
+        if self.spec.reads == "state":
+            return codes[:, :u].unsqueeze(0), codes[:, u:].unsqueeze(0)  # (1, B, U) each
+        outputs = codes[:, : t * u].reshape(b, t, u)  # (B, T*U) -> (B, T, U)
+        if self.spec.reads == "steps":
+            return outputs
+        return outputs, (codes[:, t * u : t * u + u].unsqueeze(0),
+                         codes[:, t * u + u :].unsqueeze(0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         ids = self.quantize(x)  # (B, T, 1) -> (B, T) int64
@@ -196,6 +217,38 @@ def validity(spec: ModelSpec) -> str:
             "every step, so it can copy step by step." + ids)
 
 
+def keras_rows(spec: ModelSpec) -> list[kr.KerasRow]:
+    """The rows Keras's summary() prints for the exported Keras model."""
+    t, u, k, reads = spec.seq_len, spec.units, spec.bins, spec.reads
+    rows = [
+        kr.input_row(spec),
+        kr.extra("drop_feature_axis", "Reshape", (None, t),
+                 "Discretization bins a (batch, T) tensor: the one feature axis goes."),
+        kr.record("quantize", "Discretization", (None, t)),
+        kr.record("embedding", "Embedding", (None, t, u), params=k * u),
+    ]
+    if reads == "steps":
+        return rows + [
+            kr.lstm("encoder_lstm", u, u, (None, t, u)),
+            kr.lstm("decoder_lstm", u, u, (None, t, u)),
+            kr.head(spec, u, k, "Dense"),
+        ]
+    encoder_out = (None, t, u) if reads == "attention" else (None, u)
+    rows += [
+        kr.extra("zero_inputs", "Lambda", (None, t, 1),
+                 "The decoder is fed nothing: zeros, one value per step."),
+        kr.lstm("encoder_lstm", u, u, encoder_out, (None, u), (None, u)),  # [output, h, c]
+        kr.lstm("decoder_lstm", 1, u, (None, t, u)),
+    ]
+    if reads == "state":
+        return rows + [kr.head(spec, u, k, "Dense")]
+    return rows + [
+        kr.record("attention", "Attention", (None, t, u)),
+        kr.record("concat", "Concatenate", (None, t, 2 * u)),
+        kr.head(spec, 2 * u, k, "Dense"),
+    ]
+
+
 ARCH = Arch(
     name="embedding",
     title="PyTorch: Embedding -> LSTM passing on every output",
@@ -203,7 +256,7 @@ ARCH = Arch(
            "Mechanism', FloydHub, 2019) and the PyTorch seq2seq translation tutorial's "
            "DecoderRNN / AttnDecoderRNN (GRU, S. Robertson)",
     source_url="https://pytorch.org/tutorials/intermediate/seq2seq_translation_tutorial.html",
-    model=EmbeddingAE, layers=layers, validity=validity,
+    keras_rows=keras_rows, model=EmbeddingAE, layers=layers, validity=validity,
     pitfalls=("embedding_float_input", "embedding_index_out_of_range", "lstm_state_tuple",
               "embedding_no_bottleneck"),
     code_class="EmbeddingAutoencoder",

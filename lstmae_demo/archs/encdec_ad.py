@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from ..nn import LSTMLayer, ReverseDecoder
+from ..shapes import keras_rows as kr
 from ..shapes.records import (
     BATCH,
     FEATURES,
@@ -54,6 +55,17 @@ class EncDecAD(Autoencoder):
         if self.spec.handoff == "h":
             return h[-1]
         return torch.cat([h[-1], c[-1]], dim=1)
+
+    @staticmethod
+    def code_parts(spec: ModelSpec) -> tuple[tuple[str, int], ...]:
+        u = spec.units
+        return (("h_E(L)", u),) + ((("c_E(L)", u),) if spec.handoff == "hc" else ())
+
+    def code_output(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        u = self.spec.units
+        h = codes[:, :u].unsqueeze(0)  # (1, B, U)
+        c = codes[:, u:].unsqueeze(0) if self.spec.handoff == "hc" else torch.zeros_like(h)
+        return h, c  # the decoder's initial state; with h only, its c starts at zero
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         state = self.encoder(x)  # the decoder's initial (h, c), each (1, B, U)
@@ -117,13 +129,41 @@ def validity(spec: ModelSpec) -> str:
             "scores anomalies by how badly each step is reconstructed." + fed)
 
 
+def keras_rows(spec: ModelSpec) -> list[kr.KerasRow]:
+    """The rows Keras's summary() prints for the exported Keras model."""
+    t, f, u = spec.seq_len, spec.n_features, spec.units
+    rows = [
+        kr.input_row(spec),
+        kr.lstm("encoder_lstm", f, u, (None, u), (None, u), (None, u)),  # [output, h, c]
+    ]
+    if spec.decoder == "conditional":
+        rows.append(kr.extra("reversed_inputs", "Lambda", (None, t - 1, f),
+                             "Teacher forcing: the decoder is fed x(L), ..., x(2), backwards."))
+    else:
+        rows.append(kr.extra("zero_inputs", "Lambda", (None, t - 1, f),
+                             "The unconditioned decoder is fed nothing: T-1 steps of zeros."))
+    if spec.handoff == "h":
+        rows.append(kr.extra("zero_cell_state", "Lambda", (None, u),
+                             "Only h is handed over: the decoder's cell state starts at zero."))
+    return rows + [
+        kr.extra("h_d_last", "Reshape", (None, 1, u),
+                 "h_D(L) = h_E(L), the decoder's first state, as one time step."),
+        kr.lstm("decoder_lstm", f, u, (None, t - 1, u)),
+        kr.extra("decoder_states", "Concatenate", (None, t, u),
+                 "h_D(L) before the LSTM's T-1 steps h_D(L-1) ... h_D(1)."),
+        kr.extra("time_order", "Lambda", (None, t, u),
+                 "Flipped back into time order: h_D(1) ... h_D(L)."),
+        kr.head(spec, u, f, "Dense"),
+    ]
+
+
 ARCH = Arch(
     name="encdec_ad",
     title="Malhotra et al. 2016 (EncDec-AD): state hand-off, reversed decoding",
     source="P. Malhotra et al., 'LSTM-based Encoder-Decoder for Multi-sensor Anomaly "
            "Detection', ICML Anomaly Detection Workshop 2016, arXiv 1607.00148",
     source_url="https://arxiv.org/abs/1607.00148",
-    model=EncDecAD, layers=layers, validity=validity,
+    keras_rows=keras_rows, model=EncDecAD, layers=layers, validity=validity,
     pitfalls=("batch_first_forgotten", "state_shape", "state_batch_first",
               "h_n_not_batch_first"),
     code_class="EncDecAD",

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..nn import LSTMLayer, RepeatVector
+from ..shapes import keras_rows as kr
 from ..shapes.records import (
     FEATURES,
     Code,
@@ -40,6 +41,13 @@ class HiddenNAE(Autoencoder):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.enc2(self.enc1(x))  # (B, E): h_n[-1] of the second LSTM
+
+    @staticmethod
+    def code_parts(spec: ModelSpec) -> tuple[tuple[str, int], ...]:
+        return (("h_n of the second encoder LSTM", spec.units),)
+
+    def code_output(self, codes: torch.Tensor) -> torch.Tensor:
+        return codes  # (B, E), as the second encoder LSTM returns it
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encode(x)  # (B, E)
@@ -79,6 +87,20 @@ def validity(spec: ModelSpec) -> str:
             "feature; written with h_n[-1] it works for any batch and any number of features.")
 
 
+def keras_rows(spec: ModelSpec) -> list[kr.KerasRow]:
+    """The rows Keras's summary() prints for the exported Keras model."""
+    t, f, e = spec.seq_len, spec.n_features, spec.units
+    return [
+        kr.input_row(spec),
+        kr.lstm("encoder_lstm_1", f, 2 * e, (None, t, 2 * e)),
+        kr.lstm("encoder_lstm_2", 2 * e, e, (None, e)),
+        kr.record("repeatvector", "RepeatVector", (None, t, e)),
+        kr.lstm("decoder_lstm_1", e, e, (None, t, e)),
+        kr.lstm("decoder_lstm_2", e, 2 * e, (None, t, 2 * e)),
+        kr.head(spec, 2 * e, f, "TimeDistributed"),
+    ]
+
+
 ARCH = Arch(
     name="hidden_n",
     title="PyTorch: two LSTMs, the code is the final hidden state h_n",
@@ -86,7 +108,7 @@ ARCH = Arch(
            "Python' (ECG5000), 2020",
     source_url="https://curiousily.com/posts/time-series-anomaly-detection-using-lstm-"
                "autoencoder-with-pytorch-in-python/",
-    model=HiddenNAE, layers=layers, validity=validity,
+    keras_rows=keras_rows, model=HiddenNAE, layers=layers, validity=validity,
     pitfalls=("ecg_batch_reshape", "ecg_features_reshape", "h_n_not_batch_first",
               "ecg_decoder_repeat"),
     code_class="RecurrentAutoencoder",  # the tutorial's own class name

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..nn import LSTMLayer, RepeatVector
+from ..shapes import keras_rows as kr
 from ..shapes.records import (
     FEATURES,
     Code,
@@ -38,6 +39,13 @@ class RepeatVectorAE(Autoencoder):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (B, T, F) -> (B, U)
+
+    @staticmethod
+    def code_parts(spec: ModelSpec) -> tuple[tuple[str, int], ...]:
+        return (("last output of the encoder LSTM", spec.units),)
+
+    def code_output(self, codes: torch.Tensor) -> torch.Tensor:
+        return codes  # (B, U), as the encoder LSTM returns it
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.encoder(x)  # (B, U): the bottleneck
@@ -70,13 +78,25 @@ def validity(spec: ModelSpec) -> str:
             "the decoder must rebuild the series from it alone.")
 
 
+def keras_rows(spec: ModelSpec) -> list[kr.KerasRow]:
+    """The rows Keras's summary() prints for the exported Keras model."""
+    t, f, u = spec.seq_len, spec.n_features, spec.units
+    return [
+        kr.input_row(spec),
+        kr.lstm("encoder_lstm", f, u, (None, u)),
+        kr.record("repeatvector", "RepeatVector", (None, t, u)),
+        kr.lstm("decoder_lstm", u, u, (None, t, u)),
+        kr.head(spec, u, f, "TimeDistributed"),
+    ]
+
+
 ARCH = Arch(
     name="repeatvector",
     title="Keras: last output + RepeatVector + TimeDistributed(Dense)",
     source="J. Brownlee, 'A Gentle Introduction to LSTM Autoencoders', Machine Learning "
            "Mastery, 2018 (Keras)",
     source_url="https://machinelearningmastery.com/lstm-autoencoders/",
-    model=RepeatVectorAE, layers=layers, validity=validity,
+    keras_rows=keras_rows, model=RepeatVectorAE, layers=layers, validity=validity,
     pitfalls=("keras_activation_kwarg", "missing_return_sequences", "torch_last_step_only",
               "relu_lstm_diverges"),
     code_class="RepeatVectorAutoencoder",

@@ -188,7 +188,7 @@ def reading_notes(config: AppConfig) -> list[str]:
         notes.append("**A low validation MSE does not prove this model learned anything:** it "
                      "has no bottleneck, so it can copy its input to its output (the copying "
                      "trap). Compare it with a model that has one before trusting the number.")
-    if spec.arch == "encdec_ad" and spec.decoder == "conditional":
+    if spec.uses("decoder") and spec.decoder == "conditional":
         notes.append("**Why the validation loss sits above the training loss:** while "
                      "training, this conditional decoder is fed the true previous values "
                      "(teacher forcing); on the validation series it is fed its own "
