@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -205,3 +206,17 @@ def cli_train_seconds(arch: str, epochs: int, threads: int = 1, together: int = 
             raise RuntimeError(f"CLI run failed ({proc.returncode}):\n{err[-3000:]}")
         seconds.append(float(json.loads(out)["seconds"]))
     return seconds
+
+
+def section_main(prog: str, about: str, quick_help: str, run: Callable[[bool], Section],
+                 argv: list[str] | None = None) -> int:
+    """A section's own command line (python -m bench.<name> [--quick]): print its Markdown
+    and how long it took."""
+    parser = argparse.ArgumentParser(prog=prog, description=about.split("\n\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    print(run(args.quick).markdown())
+    print(f"({time.perf_counter() - started:.0f} s)")
+    return 0
+

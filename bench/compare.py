@@ -16,7 +16,6 @@ each of its events), not by polling, as in bench/scheduling.py.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import sys
@@ -29,7 +28,7 @@ from lstmae_demo.config import AppConfig
 from lstmae_demo.jobs import JobSpec, LocalRunner
 from lstmae_demo.settings import ARCHS
 
-from .common import QUICK_SERIES, Section, fmt_s
+from .common import QUICK_SERIES, Section, fmt_s, section_main
 from .scheduling import _busy_seconds
 
 
@@ -158,14 +157,7 @@ def run(quick: bool = False) -> Section:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the section (python -m bench.compare [--quick])."""
-    parser = argparse.ArgumentParser(prog="python -m bench.compare",
-                                     description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="tiny data, two epochs")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    print(run(args.quick).markdown())
-    print(f"({time.perf_counter() - started:.0f} s)")
-    return 0
+    return section_main("python -m bench.compare", __doc__, "tiny data, two epochs", run, argv)
 
 
 if __name__ == "__main__":

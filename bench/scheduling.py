@@ -16,7 +16,6 @@ the load is printed beside them.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import sys
@@ -27,7 +26,7 @@ from dataclasses import replace
 from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.jobs import FIFO, ROUND_ROBIN, JobSpec, LocalRunner, default_slots
 
-from .common import QUICK_SERIES, Section, fmt_s, median
+from .common import QUICK_SERIES, Section, fmt_s, median, section_main
 
 SIZES = (6, 10)  # learners pressing Train at once
 EPOCHS = 10  # per run: the app's default model, few epochs (~1.4 s alone on this machine)
@@ -133,14 +132,8 @@ def run(quick: bool = False) -> Section:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table (python -m bench.scheduling [--quick])."""
-    parser = argparse.ArgumentParser(prog="python -m bench.scheduling",
-                                     description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="3 learners, 2 epochs, tiny data")
-    args = parser.parse_args(argv)
-    started = time.perf_counter()
-    print(run(args.quick).markdown())
-    print(f"({time.perf_counter() - started:.0f} s)")
-    return 0
+    return section_main("python -m bench.scheduling", __doc__,
+                        "3 learners, 2 epochs, tiny data", run, argv)
 
 
 if __name__ == "__main__":
