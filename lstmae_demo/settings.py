@@ -228,6 +228,27 @@ def parse_params(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return values, notes
 
 
+def recorded_values(data: Mapping[str, Any], training: Mapping[str, Any]
+                    ) -> tuple[dict[str, Any], list[str]]:
+    """The data and training knobs that a weights file's `data` and `training` settings
+    record, as knob values, so loading a file shows how it was trained. A recorded value
+    outside this server's limits is left out, with a note. An uploaded CSV is not stored in
+    the file, so a CSV source is not taken (the sidebar's data stays if the model fits it)."""
+    recorded = {**training, **data}
+    values: dict[str, Any] = {}
+    notes: list[str] = []
+    if data.get("source") in DATA_SOURCES and data.get("source") != "csv":
+        values["data"] = data["source"]
+    for knob in knobs_for("data") + knobs_for("training"):
+        if knob.name == "data" or knob.name not in recorded:
+            continue
+        try:
+            values[knob.name] = knob.parse(recorded[knob.name])
+        except ValueError as err:
+            notes.append(f"the file's {err}; the sidebar's {knob.name} is kept")
+    return values, notes
+
+
 def to_params(values: Mapping[str, Any]) -> dict[str, str]:
     """The URL query for these values: only those that differ from their defaults."""
     return {k.name: str(values[k.name]) for k in KNOBS

@@ -16,7 +16,7 @@ import streamlit as st
 from ..config import AppConfig
 from ..data import UPLOAD_MAX_BYTES, DataError
 from ..data.upload import accept_upload, allowed
-from ..settings import MODEL_FIELDS
+from ..settings import KNOB, MODEL_FIELDS, knobs_for, recorded_values
 from ..weights import (
     SUFFIX,
     WeightsError,
@@ -104,8 +104,11 @@ def _weights_chosen(key: str) -> None:
         file, loaded = read_file(uploaded.getvalue(), uploaded.name,
                                  max_bytes=WEIGHTS_UPLOAD_MB * 2**20)
         config = current()
-        # ModelSpec.from_dict held the file's model to the knobs' limits (the server's).
-        values = config.values | {name: getattr(loaded.spec, name) for name in MODEL_FIELDS}
+        # The file's data and training settings, then its model (ModelSpec.from_dict held the
+        # model to the knobs' limits, the server's).
+        recorded, kept = recorded_values(loaded.metadata["data"], loaded.metadata["training"])
+        values = (config.values | recorded
+                  | {name: getattr(loaded.spec, name) for name in MODEL_FIELDS})
         candidate = dataclasses.replace(config, values=values)
         try:
             data = candidate.data
@@ -126,11 +129,17 @@ def _weights_chosen(key: str) -> None:
     st.session_state.pop(WEIGHTS_REFUSED_KEY, None)
     changed = [d.replace("current", "before") for d in spec_differences(loaded.spec,
                                                                         config.spec)]
-    if values["data"] != config.values["data"]:
+    if not fits:
         changed.append(f"data: sine waves of the file's shape (T = {loaded.spec.seq_len}, "
                        f"F = {loaded.spec.n_features}), before {config.values['data']}")
+    changed += [f"{k.name}: file {KNOB[k.name].label_of(str(values[k.name]))}, before "
+                f"{KNOB[k.name].label_of(str(config.values[k.name]))}"
+                for k in knobs_for("data") + knobs_for("training")
+                if values[k.name] != config.values[k.name] and (k.name != "data" or fits)]
+    changed += kept
     st.session_state[LOADED_NOTE_KEY] = (
-        f"Loaded {uploaded.name}. The sidebar now shows the file's model"
+        f"Loaded {uploaded.name}. The sidebar now shows the file's model and, where the "
+        "file records them, how it was trained"
         + (": " + "; ".join(changed) + "." if changed else " (it was the sidebar's already)."))
     choose(**values)
     adopt_loaded(current(), job, build_loaded(loaded), losses, uploaded.name)

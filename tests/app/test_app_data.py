@@ -16,7 +16,7 @@ from apptest_helpers import TIMESTEPS, TRAIN, config_values, open_app, page_text
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.archs import build_model
-from lstmae_demo.config import AppConfig
+from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.data import BundledConfig, CsvConfig, load, settings_of
 from lstmae_demo.jobs import shared_runner
 from lstmae_demo.spec import ModelSpec
@@ -172,6 +172,29 @@ def test_a_weights_file_loads_as_the_trained_model_and_can_be_trained_further() 
     assert continued.run_id != run.run_id and continued.job.job.init is not None
     finish(at)
     assert continued.job.snapshot().finished.reason == "completed"
+
+
+def test_a_weights_file_puts_its_data_and_training_settings_in_the_sidebar() -> None:
+    """The sidebar shows how the file's model was trained (as the app saves it: the data's
+    and the training's settings), not the settings it had before; a recorded value outside
+    the server's limits is left out with a note."""
+    spec = ModelSpec(arch="repeatvector", seq_len=30, units=8)
+    config = AppConfig(values=defaults() | {"seq_len": 30, "units": 8, "n_series": 64,
+                                                     "noise": 0.05, "seed": 7, "epochs": 9,
+                                                     "batch_size": 32, "lr": "0.01"})
+    training = config.train.to_dict() | {"batch_size": 99999}  # beyond the server's limit
+    raw = save(build_model(spec, seed=1), data=settings_of(config.data), training=training,
+               losses={"train": [0.4], "val": [0.4], "val_mse": [0.4]})
+    at = open_app({"epochs": "2", "seed": "306", "data": "nab_jumpsup"}, TIMESTEPS)
+    upload(at, "weights_file", "trained.safetensors", raw)
+    values = config_values(at)
+    assert {k: values[k] for k in ("data", "n_series", "noise", "seed", "epochs", "lr")} == {
+        "data": "sine", "n_series": 64, "noise": 0.05, "seed": 7, "epochs": 9, "lr": "0.01"}
+    assert values["batch_size"] == 16  # the sidebar's, kept
+    note = next(t.value for t in at.text if t.value.startswith("Loaded trained.safetensors"))
+    assert "epochs: file 9, before 2" in note and "seed: file 7, before 306" in note
+    assert "batch_size must be between 1 and 512" in note and "sidebar's batch_size is kept" in note
+    assert run_of(at).job.job.data == config.data
 
 
 @pytest.mark.parametrize("name", sampled(sorted(set(WEIGHTS_EXPECTED) - {
