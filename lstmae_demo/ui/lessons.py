@@ -21,6 +21,10 @@ TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
           "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
           "anomalies": "Anomalies"}
 REVEALED_KEY = "_lesson_revealed"  # the step numbers whose answers this session has revealed
+# Where the learner is and what they predicted, kept while they visit the pages a step opens
+# (Streamlit drops a widget's state when its page is not drawn: back here, step 1 again).
+AT_KEY = "_lesson_at"
+PICKS_KEY = "_lesson_picks"  # step number -> the choice the learner predicted
 
 
 def page_file(step: Step) -> str:
@@ -89,10 +93,15 @@ def _links(number: int, step: Step) -> None:
 def _ask(number: int) -> None:
     question = _question(number)
     revealed = st.session_state.setdefault(REVEALED_KEY, set())
+    picks = st.session_state.setdefault(PICKS_KEY, {})
+    key = f"lesson_answer_{number}"
+    if key not in st.session_state and picks.get(number) in question.choices:
+        st.session_state[key] = picks[number]  # back from the page the step opened
     with st.container(border=True):
         st.subheader("Predict, then reveal")
-        picked = st.radio(question.prompt, question.choices, index=None,
-                          key=f"lesson_answer_{number}", disabled=number in revealed)
+        picked = st.radio(question.prompt, question.choices, index=None, key=key,
+                          disabled=number in revealed)
+        picks[number] = picked
         if number not in revealed:
             if st.button("Reveal the answer", key=f"lesson_reveal_{number}",
                          icon=":material/visibility:"):
@@ -108,7 +117,8 @@ def _ask(number: int) -> None:
         st.markdown(question.explanation)
         if st.button("Hide the answer and try again", key=f"lesson_hide_{number}"):
             revealed.discard(number)
-            st.session_state.pop(f"lesson_answer_{number}", None)
+            picks.pop(number, None)
+            st.session_state.pop(key, None)
             st.rerun()
 
 
@@ -117,9 +127,12 @@ def lesson_page() -> None:
     st.title("Lessons")
     st.caption("Are the four LSTM autoencoders all valid, and what is the bottleneck in "
                f"each? {len(STEPS)} short steps: read, open the page, predict, then reveal.")
+    if PARAM not in st.session_state and AT_KEY in st.session_state:
+        st.session_state[PARAM] = st.session_state[AT_KEY]  # back from a step's page
     pageurl.from_url(PARAM, pageurl.whole_number(1, len(STEPS)), 1, page="lessons")
     pageurl.show_notes()
     number = _navigation(st.session_state[PARAM])
+    st.session_state[AT_KEY] = number
     step = lessons.NUMBERS[number]
     st.header(f"Step {number} of {len(STEPS)}: {step.title}")
     st.markdown(step.text)

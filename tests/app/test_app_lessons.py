@@ -136,6 +136,9 @@ def test_open_here_gives_this_session_the_step_settings_even_after_changes() -> 
     at.query_params["lesson_step"] = str(number)
     at.switch_page(LESSONS).run()
     at.selectbox(key="lesson_step").set_value(number).run()
+    answer = step.ask().answer
+    at.radio(key=f"lesson_answer_{number}").set_value(answer).run()
+    at.button(key=f"lesson_reveal_{number}").click().run()
     at.button(key=f"lesson_open_{number}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Time steps"
@@ -143,3 +146,8 @@ def test_open_here_gives_this_session_the_step_settings_even_after_changes() -> 
     assert at.slider(key="ts_step").value == int(step.page_values["ts_step"])
     assert at.number_input(key="ts_series").value == 1  # the link does not set it: default
     assert at.radio(key="ts_model").value == step.page_values["ts_model"]
+    # Back on Lessons (as through the sidebar): the same step, its prediction and its answer.
+    at.switch_page(LESSONS).run()
+    assert heading(at).startswith(f"Step {number} ")
+    assert at.radio(key=f"lesson_answer_{number}").value == answer
+    assert [e.value for e in at.success] == [f"Right: {answer}"]
