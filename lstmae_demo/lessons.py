@@ -152,13 +152,15 @@ def lesson_url(number: int, base: str = "") -> str:
 
 
 def _trace(config: AppConfig, **changes: Any) -> Trace:
-    return trace(config.with_values(**changes).spec if changes else config.spec, batch=1)
+    """The tracer's record at the sidebar's batch size for the shapes (as the pages show)."""
+    changed = config.with_values(**changes) if changes else config
+    return trace(changed.spec, batch=changed.values["batch"])
 
 
-def _one_step_forward(config: AppConfig, t: int):
+def _one_step_forward(config: AppConfig, t: int) -> tuple[Trace, list]:
     """The step views at step t (1-based) of a real forward pass of the seeded, untrained
     model on validation series 1 (what the Time steps page shows for these settings)."""
-    spec, tr = config.spec, _trace(config)
+    spec, tr = config.spec, trace(config.spec, batch=1)
     model = build_model(spec, seed=config.values["seed"]).eval()
     x = torch.from_numpy(load(config.data).val[0:1])  # (1, T, F)
     return tr, step_views(tr, probe(model, tr, x), t - 1)
@@ -196,7 +198,8 @@ def _copying(config: AppConfig, _: Mapping[str, str]) -> Question:
 
 def _h_n(config: AppConfig, page_values: Mapping[str, str]) -> Question:
     t = int(page_values["ts_step"])
-    tr, views = _one_step_forward(config, t)
+    _, views = _one_step_forward(config, t)
+    tr = _trace(config)
     view = next(v for v in views if v.name == tr.code.record)
     yes, no = (f"yes: its h_{t} goes on to the next layer",
                f"no: h_{t} is computed, then thrown away")
