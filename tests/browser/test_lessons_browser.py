@@ -26,7 +26,8 @@ def test_walk_the_lesson_answer_reveal_and_follow_a_step_link(new_context, app_u
     wait_for_page(page)
     main = page.get_by_test_id("stMain")
     for number, step in enumerate(STEPS[:STEP], 1):  # Next, up to the Time steps step
-        expect(main.locator("h2").first).to_contain_text(f"Step {number} of {len(STEPS)}")
+        expect(main.locator("h2").first).to_have_text(
+            f"Step {number} of {len(STEPS)}: {step.title}")
         if number < STEP:
             main.get_by_role("button", name="Next").click()
             wait_for_streamlit(page)
