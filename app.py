@@ -35,6 +35,8 @@ pages = [
             url_path="latent"),
     st.Page("pages/anomalies/page.py", title="Anomalies", icon=":material/troubleshoot:",
             url_path="anomalies"),
+    st.Page("pages/lessons/page.py", title="Lessons", icon=":material/school:",
+            url_path="lessons"),
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page

@@ -57,7 +57,8 @@ PAGES_PER_EXTRA_SECOND = 5
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
 # app.py's url_path of each page
-PAGE_PATHS = ("home", "architecture", "train", "timesteps", "compare", "latent", "anomalies")
+PAGE_PATHS = ("home", "architecture", "train", "timesteps", "compare", "latent", "anomalies",
+              "lessons")
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE
 
@@ -257,13 +258,19 @@ def _same_settings(a: AppConfig, b: AppConfig) -> bool:
     return {**a.values, "batch": 0} == {**b.values, "batch": 0}
 
 
-def watch_link(run: Run) -> str:
-    """The "watch my run" link: the Train page showing this run read-only."""
+def app_base() -> str:
+    """The app's address as the browser sees it, without the page's path (empty where
+    there is no browser, as under AppTest: links are then relative to the server's root)."""
     base = (st.context.url or "").rstrip("/")
     page = base.rsplit("/", 1)[-1]
     if "/" in base and page in PAGE_PATHS:  # the browser's URL names the page it is on
         base = base.rsplit("/", 1)[0]
-    return f"{base}/train?run={run.run_id}&watch=1"
+    return base
+
+
+def watch_link(run: Run) -> str:
+    """The "watch my run" link: the Train page showing this run read-only."""
+    return f"{app_base()}/train?run={run.run_id}&watch=1"
 
 
 def _sharing(view: JobView) -> str:

@@ -15,7 +15,8 @@ HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
     f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "latent",
                                    "anomalies"))
 COMPARE = "pages/compare/page.py"
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES]
+LESSONS = "pages/lessons/page.py"
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES, LESSONS]
 
 
 def sampled(values, ids=None) -> list:

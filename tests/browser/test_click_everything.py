@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from browser_helpers import (
@@ -33,13 +34,17 @@ from browser_helpers import (
 )
 from playwright.sync_api import Error, Page
 
+from lstmae_demo.lessons import PARAM as LESSON_STEP
+from lstmae_demo.lessons import STEPS, config_of
+
 OPEN_ARCH = re.compile(r"^Open (\w+) layer by layer$")
+OPEN_STEP = re.compile(r"^Open .+ here$")  # Lessons: the step's page with the step's settings
 NO_RERUN_TOOLBARS = {"stBaseButton-elementToolbar", "stBaseButton-headerNoPadding",
                      "stBaseButton-header", "stTooltipHoverTarget", "stPlotlyChart",
                      "stHeaderActionElements"}
 TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
           "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
-          "anomalies": "Anomalies"}
+          "anomalies": "Anomalies", "lessons": "Lessons"}
 OVERLAYS = {"Fullscreen", "Search", "Show/hide columns"}  # toolbar buttons that open a view
 MAX_CLICKS_PER_PAGE = 400  # far above any page's controls: a guard against a click loop
 
@@ -95,6 +100,11 @@ class Clicker:
         match = OPEN_ARCH.match(control.text)
         if match:
             self.expected = self.expected | {"arch": match.group(1)}
+        step = None
+        if where == "lessons" and OPEN_STEP.match(control.text):  # meant to set the settings
+            number = dict(parse_qsl(urlsplit(self.page.url).query)).get(LESSON_STEP, "1")
+            step = STEPS[int(number) - 1]
+            self.expected = dict(config_of(step).values)
         before, url = self.runs_seen, self.page.url.split("#")[0]
         reruns = self.reruns(control)
         try:
@@ -114,6 +124,9 @@ class Clicker:
         if match and page_name(self.page.url) != "architecture":
             self.problems.append(f"after {key}: on page {page_name(self.page.url)!r}, expected "
                                  "the Architecture page")
+        if step and page_name(self.page.url) != step.page:
+            self.problems.append(f"after {key}: on page {page_name(self.page.url)!r}, expected "
+                                 f"{step.page}")
         if reran or status is None or self.page.url.split("#")[0] != url:
             self.check(key)
             self.runs_seen = runs(self.page)
@@ -228,13 +241,13 @@ def test_click_every_control_of_every_page(new_context, app_url) -> None:
         clicker.click_page()
         clicker.navigate("Home")
     for title in ("Train", "Time steps", "Compare", "Latent space", "Anomalies",
-                  "Architecture"):
+                  "Architecture", "Lessons"):
         clicker.navigate(title)
         clicker.click_page()
     clicker.navigate("Home")
     print(clicker.report())
     missing = [t for t in ("Home", "Architecture", "Train", "Time steps", "Compare",
-                           "Latent space", "Anomalies")
+                           "Latent space", "Anomalies", "Lessons")
                if not any(k.endswith(f"link · {t}") or k.endswith(t) for k in clicker.clicked
                           if "· nav ·" in k)]
     assert not missing, f"navigation links never clicked: {missing}\n{clicker.report()}"

@@ -98,6 +98,7 @@ def test_every_page_at_every_size(new_context, app_url: str, size: str) -> None:
     wait_for_streamlit(page)
     check_page(page, "Anomalies", charts=True)
     whole_page(page, size, "anomalies")
+    visit("lessons?lesson_step=3", "Lessons", "lessons", charts=False)
     page.goto(f"{app_url}/compare?{SHORT_RUN}")
     wait_for_page(page)
     page.get_by_role("button", name="Train").click()
