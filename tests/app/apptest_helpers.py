@@ -14,7 +14,8 @@ HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
     f"pages/{p}/page.py" for p in ("home", "architecture", "train", "timesteps", "latent",
                                    "anomalies"))
 COMPARE = "pages/compare/page.py"
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES]
+QUIZ = "pages/quiz/page.py"
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES, QUIZ]
 
 
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:

@@ -38,10 +38,11 @@ SHOWN_ON_HOVER = {"stBaseButton-elementToolbar", "stHeaderActionElements",
 PAGES = (("Home", "", "LSTM Autoencoder Explorer"), ("Architecture", "architecture", None),
          ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"),
          ("Compare", "compare", "Compare architectures"),
-         ("Latent space", "latent", "Latent space"), ("Anomalies", "anomalies", "Anomalies"))
+         ("Latent space", "latent", "Latent space"), ("Anomalies", "anomalies", "Anomalies"),
+         ("Quiz", "quiz", "Quiz"))
 PAGE_OF_PATH = {"": "home", "home": "home", "architecture": "architecture", "train": "train",
                 "timesteps": "timesteps", "compare": "compare", "latent": "latent",
-                "anomalies": "anomalies"}
+                "anomalies": "anomalies", "quiz": "quiz"}
 
 SIDEBAR_VALUES_JS = """() => {
   const sb = document.querySelector('[data-testid=stSidebar]');
