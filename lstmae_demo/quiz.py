@@ -120,20 +120,30 @@ def question_set(seed: int, level: str, size: int = SET_SIZE) -> tuple[Question,
     return tuple(question(seed, level, i) for i in range(size))
 
 
-def question(seed: int, level: str, index: int) -> Question:
-    """Question `index` of the set for `seed` and `level` (the same every time)."""
+def kinds(seed: int, level: str) -> tuple[str, ...]:
+    """The kind of each question of the set for `seed` and `level`, in order."""
+    return _plan(seed, level)[0]
+
+
+def _plan(seed: int, level: str) -> tuple[tuple[str, ...], random.Random]:
     check_level(level)
     plan = random.Random(f"quiz-plan-{seed}-{level}")  # str seeds are stable across runs
-    kinds = list(_LEVEL_KINDS[level])
-    plan.shuffle(kinds)
+    order = list(_LEVEL_KINDS[level])
+    plan.shuffle(order)
+    return tuple(order), plan
+
+
+def question(seed: int, level: str, index: int) -> Question:
+    """Question `index` of the set for `seed` and `level` (the same every time)."""
+    order, plan = _plan(seed, level)
     all_variants = list(variants())
     plan.shuffle(all_variants)
     pitfalls = list(raising_pitfalls())
     plan.shuffle(pitfalls)
     rng = random.Random(f"quiz-{seed}-{level}-{index}")
-    kind = kinds[index % len(kinds)]
+    kind = order[index % len(order)]
     if kind == "pitfall":  # a set asks about different pitfalls
-        nth = sum(1 for i in range(index) if kinds[i % len(kinds)] == "pitfall")
+        nth = sum(1 for i in range(index) if order[i % len(order)] == "pitfall")
         return _pitfall_question(rng, level, index, pitfalls[nth % len(pitfalls)])
     spec = _configuration(rng, level, all_variants[index % len(all_variants)])
     batch = rng.choice(_BATCHES[level])
@@ -421,8 +431,8 @@ def _pitfall_question(rng: random.Random, level: str, index: int, key: str) -> Q
     wrong = [e for e in _shuffled(rng, others) if e != found.error]
     pitfall = PITFALLS[key]
     spec = ModelSpec(arch=_arch_of(key))
-    prompt = (f"From the **{spec.arch}** architecture's pitfalls. The code below runs up to "
-              f"line {found.line}. What does line {found.line} raise?")
+    prompt = (f"From the **{spec.arch}** architecture's pitfalls. Run as it is, the code "
+              f"below stops with an error at line {found.line}. Which error?")
     source = PITFALLS[key].__class__ is RecordedPitfall and "Keras (recorded)" or "PyTorch"
     explanation = (f"**{pitfall.title}** ({source} raised it when the app ran this code). "
                    f"{pitfall.explanation}")
