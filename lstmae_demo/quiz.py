@@ -343,8 +343,7 @@ def _code_question(rng: random.Random, level: str, index: int, tr: Trace) -> Que
     wrong = [w for w in _shuffled(rng, sizes) + _shuffled(rng, elsewhere) if w != answer]
     prompt = (f"**{describe(tr.spec)}**. Where is this model's code (the most the decoder can "
               "read of the encoder), and how many numbers per example does it hold?")
-    explanation = (f"The code is {code.where}, {named_shape(code.shape, code.axes)} for a batch "
-                   f"of {tr.batch}. {bottleneck_sentence(tr)}")
+    explanation = f"{bottleneck_sentence(tr)} (Shapes for a batch of {tr.batch}.)"
     return Question("code", level, index, prompt, answer,
                     _pick(rng, answer, wrong, _N_CHOICES[level]), explanation, tr.spec,
                     tr.batch, highlight=code.record, value=code.per_example)

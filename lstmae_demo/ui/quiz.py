@@ -61,11 +61,11 @@ def _question(seed: int, level: str, index: int) -> quiz.Question:
     return quiz.question(seed, level, index)
 
 
-def show_score(seed: int, level: str) -> None:
+def show_score(seed: int, level: str, where=st) -> None:
     """The running score of this set."""
     results = _progress(seed, level)["results"]
     right = sum(results.values())
-    st.metric("Score", f"{right} / {len(results)}",
+    where.metric("Score", f"{right} / {len(results)}",
               help=f"right answers out of the questions revealed in this set of "
                    f"{quiz.SET_SIZE}")
 
@@ -79,7 +79,9 @@ def ask(seed: int, level: str) -> None:
         return
     q = _question(seed, level, index)
     revealed = index in progress["results"]
-    st.subheader(f"Question {index + 1} of {quiz.SET_SIZE}")
+    heading, score = st.columns([3, 1], vertical_alignment="bottom")
+    heading.subheader(f"Question {index + 1} of {quiz.SET_SIZE}")
+    show_score(seed, level, score)
     st.markdown(q.prompt)
     if q.code:
         st.code(q.code, language="python", line_numbers=True)
@@ -152,6 +154,7 @@ def _reveal(q: quiz.Question, correct: bool) -> None:
 
 def _finished(seed: int, level: str) -> None:
     results = _progress(seed, level)["results"]
+    show_score(seed, level)
     st.subheader("Set finished")
     st.markdown(f"You got **{sum(results.values())} of {len(results)}** right. Press "
                 "*New set* for other questions, or start this set again.")

@@ -12,5 +12,4 @@ st.caption("Predict, then reveal. Every question is about a random valid configu
            "shape tracer, the parameter counts or the pitfall code run for real. The same set "
            "number and level give the same questions: share this page's link with a class.")
 seed, level = quiz.choose_set()
-quiz.show_score(seed, level)
 quiz.ask(seed, level)
