@@ -60,8 +60,8 @@ def test_a_teachers_link_answer_reveal_and_score(new_context, app_url) -> None:
     expect(score(page)).to_contain_text("1 / 1")
     diagram = page.get_by_test_id("stPlotlyChart").last
     expect(diagram.locator(".main-svg").first).to_be_visible()
-    if q.highlight:
-        expect(diagram.get_by_text("this layer")).to_be_visible()
+    if q.highlight:  # the layer asked about is named under the diagram
+        expect(page.get_by_text(f"the dashed frame marks the {q.highlight}")).to_be_visible()
     assert "quiz_seed=7" in page.url
     picture(page, "quiz-revealed.png")
 

@@ -225,3 +225,18 @@ def test_every_keras_count_is_what_keras_counts() -> None:
         model = namespace["build"]()
         key = trace(q.spec, q.batch).record(q.highlight).key
         assert model.get_layer(key).count_params() == q.value, (q.spec, key)
+
+
+def test_the_diagram_frames_the_highlighted_layer_only() -> None:
+    from lstmae_demo.plots import architecture_figure
+
+    tr = trace(ModelSpec(arch="hidden_n"), 4)
+    plain = architecture_figure(tr)
+    framed = architecture_figure(tr, highlight="encoder LSTM 2")
+    dashed = [s for s in framed.layout.shapes if s.line.dash == "dash"]
+    assert len(dashed) == 1 and not [s for s in plain.layout.shapes if s.line.dash == "dash"]
+    box = dashed[0]
+    centre = [r.name for r in tr.layers].index("encoder LSTM 2") * 2.4  # the boxes' spacing
+    assert box.x0 < centre < box.x1
+    assert len(framed.layout.shapes) == len(plain.layout.shapes) + 1
+    assert framed.layout.annotations == plain.layout.annotations
