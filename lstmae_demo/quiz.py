@@ -22,7 +22,7 @@ from .pitfalls import PITFALLS, ExecutedPitfall, RecordedPitfall, execute
 from .pitfalls.runner import recorded
 from .settings import ARCHS, KNOB, KNOBS
 from .shapes.explain import bottleneck_sentence, named_shape
-from .shapes.records import BATCH, SEQ, STATE, UNITS, LayerRecord
+from .shapes.records import BATCH, BINS, FEATURES, SEQ, STATE, UNITS, LayerRecord
 from .shapes.trace import Trace, trace
 from .spec import ModelSpec, validate
 
@@ -210,7 +210,10 @@ def _wrong_shapes(rng: random.Random, rec: LayerRecord,
     out: list[tuple[tuple[int, ...], tuple[str, ...]]] = []
     b, t = tr.batch, tr.spec.seq_len
     last = pairs[-1]
-    if SEQ in axes:  # a sequence: "only the last step" or "one vector" instead
+    if axes[-1] == SEQ:  # token ids (batch, seq): the input's feature axis kept, or one-hot
+        out.append(((b, t, 1), (BATCH, SEQ, FEATURES)))
+        out.append(((b, t, tr.spec.bins), (BATCH, SEQ, BINS)))
+    elif SEQ in axes:  # a sequence: "only the last step" or "one vector" instead
         out.append(((b, last[0]), (BATCH, last[1])))
         out.append(((t, b, last[0]), (SEQ, BATCH, last[1])))  # batch_first forgotten
     else:  # one vector or a state: "every step" instead

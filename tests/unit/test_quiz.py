@@ -162,6 +162,13 @@ def test_the_wrong_choices_are_wrong_and_distinct() -> None:
                 assert len(q.choices) >= 2
 
 
+def test_every_shape_choice_names_each_axis_once(questions) -> None:
+    for q in (q for q in questions if q.kind == "shape"):
+        for choice in q.choices:
+            names = [part.split("=")[0] for part in choice.strip("()").split(", ")]
+            assert len(set(names)) == len(names), (q.highlight, choice)
+
+
 def test_an_lstm_count_offers_the_other_frameworks_count(questions) -> None:
     """The wrong counts are other numbers, e.g. the other framework's (for an LSTM)."""
     for q in (q for q in questions if q.kind == "params" and not q.entered):
