@@ -84,7 +84,7 @@ def ask(seed: int, level: str) -> None:
     show_score(seed, level, score)
     st.markdown(q.prompt)
     if q.code:
-        st.code(q.code, language="python", line_numbers=True)
+        st.code(q.code, language="python", line_numbers=True, wrap_lines=True)
     pick_key = _pick_key(seed, level, index)
     if q.entered:
         st.number_input("Your prediction", min_value=0, value=None, step=1, key=pick_key,
