@@ -435,9 +435,11 @@ def _pitfall_question(rng: random.Random, level: str, index: int, key: str) -> Q
     spec = ModelSpec(arch=_arch_of(key))
     prompt = (f"From the **{spec.arch}** architecture's pitfalls. Run as it is, the code "
               f"below stops with an error at line {found.line}. Which error?")
-    source = PITFALLS[key].__class__ is RecordedPitfall and "Keras (recorded)" or "PyTorch"
-    explanation = (f"**{pitfall.title}** ({source} raised it when the app ran this code). "
-                   f"{pitfall.explanation}")
+    if isinstance(pitfall, RecordedPitfall):
+        source = "Keras raised it when this code was recorded; the tests run it in Keras again"
+    else:
+        source = "PyTorch raised it when the app ran this code"
+    explanation = f"**{pitfall.title}** ({source}). {pitfall.explanation}"
     return Question("pitfall", level, index, prompt, found.error,
                     _pick(rng, found.error, wrong, _N_CHOICES[level]), explanation, spec, 1,
                     value=found.error, code=pitfall.code, code_line=found.line, pitfall=key,
