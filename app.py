@@ -37,6 +37,7 @@ pages = [
             url_path="anomalies"),
     st.Page("pages/lessons/page.py", title="Lessons", icon=":material/school:",
             url_path="lessons"),
+    st.Page("pages/quiz/page.py", title="Quiz", icon=":material/quiz:", url_path="quiz"),
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page

@@ -14,6 +14,7 @@ from .shapes.trace import Trace
 SEQUENCE_COLOR = "#0b57d0"  # 3-D (batch, seq, ...) tensors
 VECTOR_COLOR = "#b3261e"  # 2-D (batch, units) vectors and state hand-offs
 LAYER_FILL = "#eef1f5"
+HIGHLIGHT_COLOR = "#8a4b00"  # the Quiz's layer: dark orange, 6.8:1 on white
 INK = "#111111"
 # Features told apart by colour and named in the legend: Okabe and Ito's colour-blind-safe
 # palette (blue, vermillion, bluish green, reddish purple).
@@ -105,14 +106,15 @@ def _skips(fig: go.Figure, tr: Trace, gap: float) -> tuple[bool, bool]:
     return above, below
 
 
-def architecture_figure(tr: Trace) -> go.Figure:
+def architecture_figure(tr: Trace, highlight: str | None = None) -> go.Figure:
     """Left-to-right diagram: a box per layer, arrows labelled with the tensor passed on.
 
     Sequences (batch, seq, ...) are drawn as a deck of cards, per-example vectors and states
     as one bar; the latent's arrow is thick and labelled 'bottleneck' (or 'no bottleneck').
     Shapes are written under the arrows, below the boxes, so long labels never cover a box.
     An input that skips boxes (attention reading every encoder output) is a bracket above
-    the boxes, or below them for a second one.
+    the boxes, or below them for a second one. `highlight` names a record whose box gets a
+    thick dashed frame (the layer a Quiz question is about; no text, so no label can overlap).
     """
     fig = go.Figure()
     layers = tr.layers
@@ -130,6 +132,9 @@ def architecture_figure(tr: Trace) -> go.Figure:
                            font=dict(size=13, color=INK))
         fig.add_annotation(x=x, y=-0.27, text=params, showarrow=False,
                            font=dict(size=11, color="#3c4043"))
+        if rec.name == highlight:  # a dashed frame: marked by its line, not by colour alone
+            fig.add_shape(type="rect", x0=x - half - 0.1, x1=x + half + 0.1, y0=-0.6, y1=0.6,
+                          line=dict(color=HIGHLIGHT_COLOR, width=4, dash="dash"))
         if i == len(layers) - 1:
             continue
         x0, x1 = x + half + 0.04, x + gap - half - 0.04  # the arrow to the next layer

@@ -58,7 +58,7 @@ MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
 # app.py's url_path of each page
 PAGE_PATHS = ("home", "architecture", "train", "timesteps", "compare", "latent", "anomalies",
-              "lessons")
+              "lessons", "quiz")
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE
 

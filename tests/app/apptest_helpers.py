@@ -16,7 +16,8 @@ HOME, ARCHITECTURE, TRAIN, TIMESTEPS, LATENT, ANOMALIES = (
                                    "anomalies"))
 COMPARE = "pages/compare/page.py"
 LESSONS = "pages/lessons/page.py"
-PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES, LESSONS]
+QUIZ = "pages/quiz/page.py"
+PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES, LESSONS, QUIZ]
 
 
 def sampled(values, ids=None) -> list:

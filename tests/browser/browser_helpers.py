@@ -39,10 +39,10 @@ PAGES = (("Home", "", "LSTM Autoencoder Explorer"), ("Architecture", "architectu
          ("Train", "train", "Train"), ("Time steps", "timesteps", "Time steps"),
          ("Compare", "compare", "Compare architectures"),
          ("Latent space", "latent", "Latent space"), ("Anomalies", "anomalies", "Anomalies"),
-         ("Lessons", "lessons", "Lessons"))
+         ("Lessons", "lessons", "Lessons"), ("Quiz", "quiz", "Quiz"))
 PAGE_OF_PATH = {"": "home", "home": "home", "architecture": "architecture", "train": "train",
                 "timesteps": "timesteps", "compare": "compare", "latent": "latent",
-                "anomalies": "anomalies", "lessons": "lessons"}
+                "anomalies": "anomalies", "lessons": "lessons", "quiz": "quiz"}
 
 SIDEBAR_VALUES_JS = """() => {
   const sb = document.querySelector('[data-testid=stSidebar]');

@@ -44,7 +44,7 @@ NO_RERUN_TOOLBARS = {"stBaseButton-elementToolbar", "stBaseButton-headerNoPaddin
                      "stHeaderActionElements"}
 TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
           "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
-          "anomalies": "Anomalies", "lessons": "Lessons"}
+          "anomalies": "Anomalies", "lessons": "Lessons", "quiz": "Quiz"}
 OVERLAYS = {"Fullscreen", "Search", "Show/hide columns"}  # toolbar buttons that open a view
 MAX_CLICKS_PER_PAGE = 400  # far above any page's controls: a guard against a click loop
 
@@ -240,14 +240,14 @@ def test_click_every_control_of_every_page(new_context, app_url) -> None:
         clicker.act(open_buttons(clicker)[i], "home")
         clicker.click_page()
         clicker.navigate("Home")
-    for title in ("Train", "Time steps", "Compare", "Latent space", "Anomalies",
+    for title in ("Train", "Time steps", "Compare", "Latent space", "Anomalies", "Quiz",
                   "Architecture", "Lessons"):
         clicker.navigate(title)
         clicker.click_page()
     clicker.navigate("Home")
     print(clicker.report())
     missing = [t for t in ("Home", "Architecture", "Train", "Time steps", "Compare",
-                           "Latent space", "Anomalies", "Lessons")
+                           "Latent space", "Anomalies", "Lessons", "Quiz")
                if not any(k.endswith(f"link · {t}") or k.endswith(t) for k in clicker.clicked
                           if "· nav ·" in k)]
     assert not missing, f"navigation links never clicked: {missing}\n{clicker.report()}"

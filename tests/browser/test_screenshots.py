@@ -2,9 +2,9 @@
 
 artifacts/screenshots/<size>/<page>.png: Home, the Architecture page of each architecture,
 Train after a short run, Latent space of that run, Time steps, Anomalies on the bundled NAB
-set after a short run, Compare after a short comparison. Looks are judged by a person; the
-test fails only on what a machine can tell: a page without its heading, its sidebar settings or its charts, an
-exception box, a dialog, a console error.
+set after a short run, Compare after a short comparison, the Quiz with a question revealed.
+Looks are judged by a person; the test fails only on what a machine can tell: a page without
+its heading, its sidebar settings or its charts, an exception box, a dialog, a console error.
 """
 
 from __future__ import annotations
@@ -108,3 +108,12 @@ def test_every_page_at_every_size(new_context, app_url: str, size: str) -> None:
     wait_for_streamlit(page)
     check_page(page, "Compare architectures", charts=True)
     whole_page(page, size, "compare")
+    # The Quiz with its first question revealed (the diagram shows only then).
+    page.goto(f"{app_url}/quiz?quiz_seed=17")
+    wait_for_page(page)
+    page.locator("[data-testid=stMain] [data-testid=stRadioOption]").last.click()
+    wait_for_streamlit(page)
+    page.get_by_role("button", name="Reveal").click()
+    wait_for_streamlit(page)
+    check_page(page, "Quiz", charts=True)
+    whole_page(page, size, "quiz")
