@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .plots import FONT, INK, VECTOR_COLOR, reconstruction_figure
+from .plots import FONT, INK, VECTOR_COLOR, readable, reconstruction_figure
 
 A_COLOR, B_COLOR = "#0b57d0", "#b3261e"
 
@@ -57,7 +57,7 @@ def code_scatter(points: np.ndarray, colour: np.ndarray, colour_label: str, cycl
     fig.update_layout(height=500, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       plot_bgcolor="#fafafa", dragmode="select", clickmode="event+select",
                       legend=dict(orientation="h", x=0, y=-0.14, yanchor="top"))
-    return fig
+    return readable(fig)
 
 
 def morph_figure(positions: np.ndarray, decoded: np.ndarray, series_a: np.ndarray,
@@ -87,7 +87,7 @@ def morph_figure(positions: np.ndarray, decoded: np.ndarray, series_a: np.ndarra
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
                       plot_bgcolor="white",
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
-    return fig
+    return readable(fig)
 
 
 def frequency_path_figure(positions: np.ndarray, frequencies: list[float | None],
@@ -109,7 +109,7 @@ def frequency_path_figure(positions: np.ndarray, frequencies: list[float | None]
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
                       plot_bgcolor="white",
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
-    return fig
+    return readable(fig)
 
 
 def series_figure(originals: np.ndarray, reconstructions: np.ndarray, indices: list[int]
