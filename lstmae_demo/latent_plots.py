@@ -71,9 +71,11 @@ def morph_figure(positions: np.ndarray, decoded: np.ndarray, series_a: np.ndarra
     """
     steps = np.arange(1, decoded.shape[1] + 1)
     fig = go.Figure()
-    for name, series, colour in (("input A", series_a, A_COLOR), ("input B", series_b, B_COLOR)):
+    # A dotted, B dashed: told apart without their colours too
+    for name, series, colour, dash in (("input A", series_a, A_COLOR, "dot"),
+                                       ("input B", series_b, B_COLOR, "dash")):
         fig.add_trace(go.Scatter(x=steps, y=series[:, 0], mode="lines", name=name,
-                                 line=dict(color=colour, width=2, dash="dot")))
+                                 line=dict(color=colour, width=2, dash=dash)))
     for i, (position, series) in enumerate(zip(positions, decoded, strict=True)):
         mix = _blend(A_COLOR, B_COLOR, float(position))
         chosen = i == current

@@ -214,7 +214,10 @@ def bottleneck_figure(tr: Trace) -> go.Figure:
     values = [r.numbers_per_example for r in tr.layers]
     colors = [VECTOR_COLOR if r.name == tr.latent else
               (SEQUENCE_COLOR if r.is_sequence else "#7f8c8d") for r in tr.layers]
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=values,
+    # The code's bar is named as well as coloured (no meaning by colour alone).
+    labels = [f"code: {v}" if r.name == tr.latent else str(v)
+              for r, v in zip(tr.layers, values, strict=True)]
+    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=labels,
                            textposition="outside", cliponaxis=False))
     fig.add_hline(y=tr.input_per_example, line_dash="dash", line_color=INK,
                   annotation_text=f"input: {tr.input_per_example}",

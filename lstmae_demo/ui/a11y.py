@@ -1,5 +1,5 @@
-"""Keyboard accessibility the theme does not give: a visible focus ring on every focusable
-element, and captions (and their links) dark enough to read. Injected once per page run from app.py."""
+"""Accessibility the theme does not give: a visible focus ring on every focusable element,
+and captions (and their links) dark enough to read. Injected once per page run from app.py."""
 
 from __future__ import annotations
 

@@ -119,8 +119,8 @@ chart(morph, chart_text.lines_text(morph, "Series decoded between A's and B's co
       where=morph_side, width="stretch", key="latent_morph", config={"displayModeBar": False})
 morph_side.caption(f"Each faint line is the decoder's output for one of {MORPH_STEPS} points "
                    "on the line between the two codes, from A's (blue) to B's (red); the bold "
-                   "one is at the slider's position. The dotted lines are the two input "
-                   "series.")
+                   "one is at the slider's position. The two input series are dotted (A) and "
+                   "dashed (B).")
 fitted_a, fitted_b = (latent.fitted_frequency(data.val[i]) for i in (series_a, series_b))
 if series_a == series_b:
     morph_side.info("A and B are the same series, so the line between their codes is one "

@@ -301,3 +301,40 @@ def test_scatter_text_places_a_and_b() -> None:
                                    (0, 1))
     assert "3 codes" in text and "70% and 20%" in text
     assert "A is series 1 at (1, 2), B series 2 at (3, -1)" in text
+
+
+def _look_without_colour(t) -> tuple:
+    """How a legend entry looks in grey: its mode, dash, line width, marker symbol, and the
+    text it writes on the chart (the latent scatter's "A" and "B")."""
+    line = getattr(t, "line", None)
+    marker = getattr(t, "marker", None)
+    text = getattr(t, "text", None)
+    return (t.type, getattr(t, "mode", None), line.dash if line else None,
+            line.width if line else None, marker.symbol if marker else None,
+            text if isinstance(text, str) or text is None else tuple(text))
+
+
+# Reconstructions with several features: feature k's input and reconstruction are told apart
+# by dash, the features from each other by an Okabe-Ito colour and the legend's name (a fourth
+# cue per feature would clutter four small panels).
+FEATURES_BY_COLOUR = ("reconstructions, 3 features",)
+
+
+@pytest.mark.parametrize("name", [n for n in FIGURES if n not in FEATURES_BY_COLOUR])
+def test_no_two_legend_entries_differ_by_colour_alone(name: str) -> None:
+    fig = FIGURES[name]
+    shown = {}
+    for t in fig.data:
+        if t.name and t.showlegend is not False and (t.type != "scatter" or t.mode):
+            shown.setdefault(t.name, _look_without_colour(t))
+    looks = list(shown.values())
+    same = [(a, b) for i, a in enumerate(shown) for b in list(shown)[i + 1:]
+            if shown[a] == shown[b]]
+    assert not same, f"{name}: told apart only by colour: {same} ({looks})"
+
+
+def test_the_bottleneck_bar_of_the_code_is_named() -> None:
+    for tr in TRACES:
+        bars = bottleneck_figure(tr).data[0]
+        names = [x for x, text in zip(bars.x, bars.text, strict=True) if text.startswith("code")]
+        assert names == [tr.latent]
