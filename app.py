@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lstmae_demo.ui import pageurl
+from lstmae_demo.ui import a11y, pageurl
 from lstmae_demo.ui.sidebar import current, guard_widget_states, sidebar
 from lstmae_demo.ui.training import follow_link, stop_if_changed
 from lstmae_demo.ui.warmup import warm_up_process
@@ -19,6 +19,7 @@ from lstmae_demo.ui.warmup import warm_up_process
 # host on the internet, which fails in a classroom without one (a console error on every page).
 ICON = Path(__file__).parent / "lstmae_demo" / "ui" / "assets" / "icon.png"
 st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon=str(ICON), layout="wide")
+a11y.inject()  # the focus ring and readable caption links, on every page
 
 pages = [
     st.Page("pages/home/page.py", title="Home", icon=":material/home:", default=True,

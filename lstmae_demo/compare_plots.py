@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .findings import MILESTONES, RunNumbers
-from .plots import FONT, INK, log_ticks
+from .plots import FONT, INK, log_ticks, readable
 from .settings import ARCHS
 
 # One colour and dash per architecture, the same on every figure (Okabe-Ito: safe for the
@@ -76,7 +76,7 @@ def mse_curves(runs: Sequence[RunNumbers], x: str, level: float | None,
         fig.add_annotation(text="each model's validation MSE appears here, epoch by epoch",
                            showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
                            font=dict(color=GUIDE))
-    return fig
+    return readable(fig)
 
 
 def reconstruction_grid(originals: np.ndarray, rows: Sequence[tuple[str, str, np.ndarray | None,
@@ -114,4 +114,4 @@ def reconstruction_grid(originals: np.ndarray, rows: Sequence[tuple[str, str, np
                       plot_bgcolor="white",
                       legend=dict(orientation="h", y=1.0, yanchor="top", yref="container",
                                   x=0, xanchor="left"))
-    return fig
+    return readable(fig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .plots import FONT, INK, VECTOR_COLOR, reconstruction_figure
+from .plots import FONT, INK, VECTOR_COLOR, readable, reconstruction_figure
 
 A_COLOR, B_COLOR = "#0b57d0", "#b3261e"
 
@@ -57,7 +57,7 @@ def code_scatter(points: np.ndarray, colour: np.ndarray, colour_label: str, cycl
     fig.update_layout(height=500, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       plot_bgcolor="#fafafa", dragmode="select", clickmode="event+select",
                       legend=dict(orientation="h", x=0, y=-0.14, yanchor="top"))
-    return fig
+    return readable(fig)
 
 
 def morph_figure(positions: np.ndarray, decoded: np.ndarray, series_a: np.ndarray,
@@ -71,9 +71,11 @@ def morph_figure(positions: np.ndarray, decoded: np.ndarray, series_a: np.ndarra
     """
     steps = np.arange(1, decoded.shape[1] + 1)
     fig = go.Figure()
-    for name, series, colour in (("input A", series_a, A_COLOR), ("input B", series_b, B_COLOR)):
+    # A dotted, B dashed: told apart without their colours too
+    for name, series, colour, dash in (("input A", series_a, A_COLOR, "dot"),
+                                       ("input B", series_b, B_COLOR, "dash")):
         fig.add_trace(go.Scatter(x=steps, y=series[:, 0], mode="lines", name=name,
-                                 line=dict(color=colour, width=2, dash="dot")))
+                                 line=dict(color=colour, width=2, dash=dash)))
     for i, (position, series) in enumerate(zip(positions, decoded, strict=True)):
         mix = _blend(A_COLOR, B_COLOR, float(position))
         chosen = i == current
@@ -87,7 +89,7 @@ def morph_figure(positions: np.ndarray, decoded: np.ndarray, series_a: np.ndarra
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
                       plot_bgcolor="white",
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
-    return fig
+    return readable(fig)
 
 
 def frequency_path_figure(positions: np.ndarray, frequencies: list[float | None],
@@ -109,7 +111,7 @@ def frequency_path_figure(positions: np.ndarray, frequencies: list[float | None]
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
                       plot_bgcolor="white",
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
-    return fig
+    return readable(fig)
 
 
 def series_figure(originals: np.ndarray, reconstructions: np.ndarray, indices: list[int]

@@ -20,7 +20,56 @@ INK = "#111111"
 # palette (blue, vermillion, bluish green, reddish purple).
 FEATURE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 FONT = dict(size=15, color=INK)
+# Every chart's text is drawn at >= 4.5:1 against its white background (WCAG AA). Streamlit's
+# chart theme writes tick labels and axis titles in rgb(128,132,149) (3.7:1) unless the figure
+# names a colour, so `readable` names INK for each text of a figure that has none of its own.
+BACKGROUND = "#ffffff"
+MIN_TEXT_CONTRAST = 4.5
 MAX_DECADES = 7  # a log axis spanning more labels every second (third, ...) decade only
+
+
+def readable(fig: go.Figure) -> go.Figure:
+    """Name dark text colours for everything in `fig` that would take a theme's grey: the
+    global font, axis tick labels and titles (every subplot's), the legend, the title,
+    colour bars. Colours a builder chose itself (annotations, a coloured label) are kept.
+    Every figure builder returns its figure through this, so no chart is left with grey text.
+    """
+    fig.update_layout(font_color=INK, legend_font_color=INK, title_font_color=INK,
+                      paper_bgcolor=fig.layout.paper_bgcolor or BACKGROUND,
+                      plot_bgcolor=fig.layout.plot_bgcolor or BACKGROUND)
+    fig.update_xaxes(tickfont_color=INK, title_font_color=INK)
+    fig.update_yaxes(tickfont_color=INK, title_font_color=INK)
+    for trace in fig.data:
+        if trace.type == "heatmap":
+            bar = trace.colorbar
+        elif trace.type == "scatter" and trace.marker.showscale:
+            bar = trace.marker.colorbar
+        else:
+            continue
+        bar.tickfont.color = INK
+        bar.title.font.color = INK
+    for annotation in fig.layout.annotations:  # subplot titles and notes without a colour
+        if annotation.font.color is None:
+            annotation.font.color = INK
+    return fig
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a '#rrggbb' or 'rgb(r, g, b)' colour."""
+    colour = colour.strip()
+    if colour.startswith("#"):
+        channels = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    else:
+        channels = [int(float(v)) for v in colour[colour.index("(") + 1:-1].split(",")[:3]]
+    linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4
+              for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(a: str, b: str = BACKGROUND) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 to 21."""
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
 
 
 def _glyph(fig: go.Figure, x: float, y: float, sequence: bool, color: str, steps: int) -> None:
@@ -170,7 +219,10 @@ def bottleneck_figure(tr: Trace) -> go.Figure:
     values = [r.numbers_per_example for r in tr.layers]
     colors = [VECTOR_COLOR if r.name == tr.latent else
               (SEQUENCE_COLOR if r.is_sequence else "#7f8c8d") for r in tr.layers]
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=values,
+    # The code's bar is named as well as coloured (no meaning by colour alone).
+    labels = [f"code: {v}" if r.name == tr.latent else str(v)
+              for r, v in zip(tr.layers, values, strict=True)]
+    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=labels,
                            textposition="outside", cliponaxis=False))
     fig.add_hline(y=tr.input_per_example, line_dash="dash", line_color=INK,
                   annotation_text=f"input: {tr.input_per_example}",
@@ -179,7 +231,7 @@ def bottleneck_figure(tr: Trace) -> go.Figure:
     fig.update_yaxes(type="log", title="numbers per example", range=[0, top])
     fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       plot_bgcolor="white")
-    return fig
+    return readable(fig)
 
 
 def log_ticks(values: Sequence[float]) -> list[float]:
@@ -248,7 +300,7 @@ def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True
     if extra:
         fig.add_trace(go.Scatter(x=epochs[: len(val_mse)], y=list(val_mse), mode=mode,
                                  name="validation MSE (right axis)", yaxis="y2",
-                                 line=dict(color="#188038", width=3, dash="dash")))
+                                 line=dict(color="#009E73", width=3, dash="dash")))
         fig.update_layout(yaxis2=dict(title="validation MSE (data units)", overlaying="y",
                                       side="right", showgrid=False,
                                       **(_log_axis(val_mse) if log_y else {})))
@@ -259,7 +311,7 @@ def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True
         fig.add_annotation(text="the losses of each epoch appear here", showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5,
                            font=dict(color="#5f6368"))
-    return fig
+    return readable(fig)
 
 
 def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | None,
@@ -313,7 +365,7 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
                                   xanchor="left" if below else "right",
                                   y=0.01 if below else 0.99, yanchor="bottom" if below else "top",
                                   yref="container"))
-    return fig
+    return readable(fig)
 
 
 def states_heatmap(states: np.ndarray, title: str, step: int | None = None) -> go.Figure:
@@ -329,23 +381,38 @@ def states_heatmap(states: np.ndarray, title: str, step: int | None = None) -> g
     fig.update_xaxes(title="time step")
     fig.update_yaxes(title="unit")
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10), title=title, font=FONT)
-    return fig
+    return readable(fig)
 
 
-# The colour of a step whose output the next layer receives, per nn.HANDS_ON key (what the
-# layer hands on); a step computed but not handed on is grey.
+# The colour and the marker of a step whose output the next layer receives, per nn.HANDS_ON
+# key (what the layer hands on); a step computed but not handed on is a grey cell without a
+# marker. The marker is the second cue, so no meaning rests on colour alone; the colours are
+# the diagram's blue (sequences) and red (vectors, states) and Okabe-Ito's colour-blind-safe
+# reddish purple, bluish green and vermillion, each >= 3:1 against white.
 FLOW_COLORS: dict[str, str] = {
     "sequence": SEQUENCE_COLOR,
     "last": SEQUENCE_COLOR,
     "h_n": VECTOR_COLOR,
     "state": VECTOR_COLOR,
     "h_state": VECTOR_COLOR,
-    "sequence_state": "#5b3cc4",
-    "repeat": "#8ab4f8",
-    "reversed": "#0f7b6c",
+    "sequence_state": "#CC79A7",
+    "repeat": "#009E73",
+    "reversed": "#D55E00",
+}
+# (Plotly marker symbol, the same shape as a character for the legend)
+FLOW_MARKERS: dict[str, tuple[str, str]] = {
+    "sequence": ("circle", "●"),
+    "last": ("circle", "●"),
+    "h_n": ("square", "■"),
+    "state": ("square", "■"),
+    "h_state": ("square", "■"),
+    "sequence_state": ("diamond", "◆"),
+    "repeat": ("triangle-up", "▲"),
+    "reversed": ("triangle-left", "◀"),
 }
 NOT_SENT = "#d0d4da"
-assert set(FLOW_COLORS) == set(HANDS_ON), "a colour for every key of nn.HANDS_ON"
+NOT_SENT_GLYPH = "□"  # an empty cell: no marker
+assert set(FLOW_COLORS) == set(HANDS_ON) == set(FLOW_MARKERS), "a cue for every nn.HANDS_ON key"
 
 
 def sent_at(passes: str, t: int, steps: int) -> bool:
@@ -356,8 +423,9 @@ def sent_at(passes: str, t: int, steps: int) -> bool:
 def flow_figure(tr: Trace, step: int | None = None) -> go.Figure:
     """Layers x time steps: which step's output each layer hands to the next one.
 
-    Each row is coloured by what its layer hands on (nn.HANDS_ON), grey where a step is
-    computed but not handed on; hovering a cell says which, in nn.HANDS_ON's words.
+    Each row is coloured by what its layer hands on (nn.HANDS_ON) and each handed-on cell
+    carries that kind's marker (circle, square, ...); a step computed but not handed on is a
+    grey cell without a marker. Hovering a cell says which, in nn.HANDS_ON's words.
     """
     steps = tr.spec.seq_len
     keys = list(HANDS_ON)
@@ -378,25 +446,35 @@ def flow_figure(tr: Trace, step: int | None = None) -> go.Figure:
     scale = []
     for code, colour in enumerate(colours):
         scale += [[code / n, colour], [(code + 1) / n, colour]]
+    names = [r.name for r in tr.layers]
     fig = go.Figure(go.Heatmap(
-        z=z, x=list(range(1, steps + 1)), y=[r.name for r in tr.layers], zmin=0, zmax=n,
+        z=z, x=list(range(1, steps + 1)), y=names, zmin=0, zmax=n,
         colorscale=scale, showscale=False, xgap=1, ygap=3, customdata=words,
         hovertemplate="%{y}, step %{x}: %{customdata}<extra></extra>"))
+    for key in dict.fromkeys(r.passes for r in tr.layers):  # one marker trace per kind
+        cells = [(t + 1, rec.name) for rec in tr.layers if rec.passes == key
+                 for t in range(steps) if sent_at(key, t, steps)]
+        fig.add_trace(go.Scatter(
+            x=[c[0] for c in cells], y=[c[1] for c in cells], mode="markers",
+            name=HANDS_ON[key], showlegend=False, hoverinfo="skip",
+            marker=dict(symbol=FLOW_MARKERS[key][0], size=7, color="white",
+                        line=dict(color=INK, width=1))))
     if step is not None:
         fig.add_vline(x=step, line_color=INK, line_width=3)
-    legend = [(colour, words) for _, colour, words in flow_legend(tr)]
-    legend.append((NOT_SENT, "computed, not handed on"))
-    for i, (colour, words) in enumerate(legend):  # the legend, in nn.HANDS_ON's words
+    legend = [(colour, FLOW_MARKERS[key][1], words) for key, colour, words in flow_legend(tr)]
+    legend.append((NOT_SENT, NOT_SENT_GLYPH, "computed, not handed on (grey, no marker)"))
+    for i, (colour, glyph, words) in enumerate(legend):  # the legend, in nn.HANDS_ON's words
         fig.add_annotation(xref="paper", yref="paper", x=0, y=1.0, yshift=22 * (len(legend) - i),
                            xanchor="left", yanchor="bottom", showarrow=False,
-                           text=f"<span style='color:{colour}'>██</span> {words}",
+                           text=f"<span style='color:{colour}'>██</span> {glyph} {words}",
                            font=dict(size=13, color=INK))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="time step")
+    fig.update_yaxes(autorange="reversed", type="category", categoryorder="array",
+                     categoryarray=names)
+    fig.update_xaxes(title="time step", range=[0.5, steps + 0.5])
     fig.update_layout(height=70 + 42 * len(tr.layers) + 22 * len(legend),
                       margin=dict(l=10, r=10, t=20 + 22 * len(legend), b=10),
-                      font=FONT, plot_bgcolor="white")
-    return fig
+                      font=FONT, plot_bgcolor="white", showlegend=False)
+    return readable(fig)
 
 
 def flow_legend(tr: Trace) -> list[tuple[str, str, str]]:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..plots import readable
 from .threshold import Metrics, PRCurve
 
-INPUT, RECON, SCORE, TAU, SHADE = "#1a73e8", "#e8710a", "#5f6368", "#d93025", "#fbbc04"
+# Okabe-Ito blue, vermillion, reddish purple and yellow (colour-blind-safe); each series also
+# has its own dash or marker.
+INPUT, RECON, SCORE, TAU, SHADE = "#0072B2", "#D55E00", "#5f6368", "#CC79A7", "#F0E442"
 HEIGHT = 300
 
 
@@ -42,7 +45,7 @@ def _layout(fig: go.Figure, title: str, y_title: str, legend_y: float = -0.18) -
                       margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y_title,
                       legend=dict(orientation="h", yanchor="top", y=legend_y, x=0,
                                   xanchor="left"))
-    return fig
+    return readable(fig)
 
 
 def series_figure(x: np.ndarray, values: np.ndarray, recon: np.ndarray, mask: np.ndarray,

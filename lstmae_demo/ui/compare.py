@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import streamlit as st
 
+from .. import chart_text
 from ..compare import PARAM, Entry, check_selection, numbers, parse_selection, plan, row, table
 from ..compare_plots import mse_curves, reconstruction_grid
 from ..config import AppConfig
@@ -26,6 +27,7 @@ from ..jobs.local import JOINABLE
 from ..settings import ARCHS
 from . import pageurl
 from .cache import FIGURES, dataset
+from .charts import chart
 from .live import poll_seconds, teacher_forced_once
 from .sidebar import current
 from .training import FIRST_EPOCH_WAIT_S, _session_alive, runner
@@ -208,13 +210,15 @@ def _curves(runs: Sequence[RunNumbers], level: float | None, total_epochs: int,
     version = tuple(r.epochs for r in runs)
     by_epoch, by_seconds = st.tabs(["by epoch", "by seconds"])
     with by_epoch:
-        st.plotly_chart(FIGURES.get(("compare-epoch", key, total_epochs), version,
-                                    lambda: mse_curves(runs, "epoch", level, total_epochs)),
-                        width="stretch", key="compare_by_epoch")
+        fig = FIGURES.get(("compare-epoch", key, total_epochs), version,
+                          lambda: mse_curves(runs, "epoch", level, total_epochs))
+        chart(fig, chart_text.lines_text(fig, "Validation MSE by epoch"),
+              key="compare_by_epoch", width="stretch")
     with by_seconds:
-        st.plotly_chart(FIGURES.get(("compare-seconds", key, total_epochs), version,
-                                    lambda: mse_curves(runs, "seconds", level, total_epochs)),
-                        width="stretch", key="compare_by_seconds")
+        fig = FIGURES.get(("compare-seconds", key, total_epochs), version,
+                          lambda: mse_curves(runs, "seconds", level, total_epochs))
+        chart(fig, chart_text.lines_text(fig, "Validation MSE by seconds on a training slot"),
+              key="compare_by_seconds", width="stretch")
     st.caption("Validation MSE in the data's units: the one measure every model shares (the "
                "embedding model trains on a cross-entropy over bins; this is its "
                "reconstruction's MSE). Seconds are those each run spent on a training slot, "
@@ -229,9 +233,10 @@ def _grid(comparison: Comparison, views: Sequence[JobView], key: str) -> None:
         v.reconstructions), v.reconstructions_epoch)
         for e, v in zip(comparison.entries, views, strict=True) if e.job.data == shared]
     version = tuple(v.reconstructions_epoch for v in views)
-    st.plotly_chart(FIGURES.get(("compare-grid", key), version,
-                                lambda: reconstruction_grid(data.val[:n_show], rows)),
-                    width="stretch", key="compare_grid", config={"displayModeBar": False})
+    fig = FIGURES.get(("compare-grid", key), version,
+                      lambda: reconstruction_grid(data.val[:n_show], rows))
+    chart(fig, chart_text.grid_text(fig), key="compare_grid", width="stretch",
+          config={"displayModeBar": False})
     apart = [e.arch for e in comparison.entries if e.job.data != shared]
     if apart:
         st.caption(f"Not in the grid: {', '.join(apart)}, trained on other series (one "

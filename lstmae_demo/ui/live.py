@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from .. import chart_text
 from ..archs import get_arch
 from ..compare import numbers
 from ..config import AppConfig
@@ -29,6 +30,7 @@ from ..shapes.trace import trace
 from ..weights import SUFFIX
 from ..weights import save as save_weights
 from .cache import FIGURES, dataset
+from .charts import chart
 from .sidebar import current
 from .training import LOADED, Run, current_run, runner
 
@@ -245,12 +247,13 @@ def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
     """
     log_y = st.toggle("Log scale", value=True, key="loss_log")
     loss_name = get_arch(config.spec.arch).model.loss_name
-    st.plotly_chart(_loss_chart(view, run_id, loss_name, total_epochs, log_y),
-                    width="stretch", key="loss_chart")
+    losses = _loss_chart(view, run_id, loss_name, total_epochs, log_y)
+    chart(losses, chart_text.loss_text(losses), key="loss_chart", width="stretch")
     for note in reading_notes(config):
         st.caption(note)
-    st.plotly_chart(_recon_chart(view, run_id, data, run), width="stretch", key="recon_chart",
-                    config={"displayModeBar": False})
+    series = _recon_chart(view, run_id, data, run)
+    chart(series, chart_text.reconstruction_text(series), key="recon_chart", width="stretch",
+          config={"displayModeBar": False})
 
 
 def _same_settings(a: AppConfig, b: AppConfig) -> bool:

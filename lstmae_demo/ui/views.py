@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import codegen, pitfalls
+from .. import chart_text, codegen, pitfalls
 from ..archs import get_arch
 from ..config import AppConfig
 from ..data import BUNDLED, BundledData, CsvData, DataError, Dataset, SineData
@@ -14,6 +14,7 @@ from ..shapes.explain import bottleneck_sentence, verdict
 from ..shapes.trace import Trace, trace
 from ..spec import ModelSpec, SpecError, normalised
 from .cache import dataset
+from .charts import chart
 from .sidebar import choose, current
 
 
@@ -137,8 +138,8 @@ def summary_metrics(tr: Trace) -> None:
 
 def diagram(tr: Trace) -> None:
     """The left-to-right architecture diagram."""
-    st.plotly_chart(architecture_figure(tr), width="stretch", key="arch_diagram",
-                    config={"displayModeBar": False})
+    chart(architecture_figure(tr), chart_text.architecture_text(tr), key="arch_diagram",
+          width="stretch", config={"displayModeBar": False})
     st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "
                "one vector (or state) per example. The thick arrow leaves the code.")
 
@@ -149,17 +150,17 @@ def bottleneck_meter(tr: Trace) -> None:
         st.success(bottleneck_sentence(tr))
     else:
         st.warning(bottleneck_sentence(tr))
-    st.plotly_chart(bottleneck_figure(tr), width="stretch", key="bottleneck_meter",
-                    config={"displayModeBar": False})
+    chart(bottleneck_figure(tr), chart_text.bottleneck_text(tr), key="bottleneck_meter",
+          width="stretch", config={"displayModeBar": False})
 
 
 def code_tabs(spec: ModelSpec) -> None:
     """Copyable PyTorch and Keras source of exactly this model."""
     torch_tab, keras_tab = st.tabs(["PyTorch", "Keras 3"])
     with torch_tab:
-        st.code(codegen.pytorch_source(spec), language="python", height=480)
+        st.code(codegen.pytorch_source(spec), language="python", )
     with keras_tab:
-        st.code(codegen.keras_source(spec), language="python", height=480)
+        st.code(codegen.keras_source(spec), language="python")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -4,6 +4,7 @@ set with anomalies."""
 
 import streamlit as st
 
+from lstmae_demo import chart_text
 from lstmae_demo.anomaly import lab
 from lstmae_demo.anomaly.figures import pr_figure, score_figure, series_figure
 from lstmae_demo.config import training_budget
@@ -11,6 +12,7 @@ from lstmae_demo.jobs import validate_job
 from lstmae_demo.shapes.trace import trace
 from lstmae_demo.ui import anomalies as ui
 from lstmae_demo.ui import views
+from lstmae_demo.ui.charts import chart
 from lstmae_demo.ui.sidebar import choose, current, show_url_notes
 from lstmae_demo.ui.training import (
     current_run,
@@ -118,8 +120,9 @@ fp.metric("false positives", metrics.fp, help="normal but flagged")
 fn.metric("false negatives", metrics.fn, help="anomalous but missed")
 tn.metric("true negatives", metrics.tn, help="normal and not flagged")
 best_on_test = result.on_test(best.tau)
-curve.plotly_chart(pr_figure(result.test_curve, metrics, best_on_test, unit_words),
-                   width="stretch", key="an_pr")
+pr = pr_figure(result.test_curve, metrics, best_on_test, unit_words)
+chart(pr, chart_text.lines_text(pr, f"Precision (up) against recall (across), counting "
+                                    f"{unit_words}"), where=curve, width="stretch", key="an_pr")
 
 st.header("4. Where the model fails")
 if sets.labelled:
@@ -132,11 +135,14 @@ else:
 window_label = "labelled anomaly" if sets.labelled else "injected anomaly"
 st.caption(f"Shown: {line.title}. The input, its reconstruction x′ and the {window_label} "
            "window (shaded); below, each step's score against τ.")
-st.plotly_chart(series_figure(line.x, line.values, line.recon, line.mask,
-                              "Input and reconstruction", window_label),
-                width="stretch", key="an_series_plot")
-st.plotly_chart(score_figure(line.x, line.scores, line.mask, tau, window_label),
-                width="stretch", key="an_score_plot")
+shown = series_figure(line.x, line.values, line.recon, line.mask, "Input and reconstruction",
+                      window_label)
+chart(shown, chart_text.lines_text(shown, f"Input and reconstruction of {line.title}, the "
+                                          f"{window_label} shaded"),
+      width="stretch", key="an_series_plot")
+scored = score_figure(line.x, line.scores, line.mask, tau, window_label)
+chart(scored, chart_text.score_text(line.scores, line.mask, tau, window_label),
+      width="stretch", key="an_score_plot")
 
 st.header("5. Is the anomaly reconstructed worse?")
 errors = result.errors

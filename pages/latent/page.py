@@ -4,7 +4,7 @@ generated each series, and decoded along the line between two of them."""
 import numpy as np
 import streamlit as st
 
-from lstmae_demo import latent
+from lstmae_demo import chart_text, latent
 from lstmae_demo.data import SineConfig
 from lstmae_demo.latent_plots import (
     code_scatter,
@@ -14,6 +14,7 @@ from lstmae_demo.latent_plots import (
 )
 from lstmae_demo.ui import views
 from lstmae_demo.ui.cache import sine_data
+from lstmae_demo.ui.charts import chart
 from lstmae_demo.ui.latent import (
     A_KEY,
     B_KEY,
@@ -96,12 +97,13 @@ frequencies = [latent.fitted_frequency(series) for series in decoded]
 scatter_side, morph_side = st.columns(2)
 hover = [f"series {i + 1}<br>frequency {freq[i]:.2f} cycles<br>"
          f"{colour.label} {colour.values[i]:.2f} {colour.unit}".rstrip() for i in range(n)]
-scatter_side.plotly_chart(
-    code_scatter(view.projection.points, colour.values, colour.label, colour.period is not None,
-                 hover, view.projection.shares, (series_a, series_b), path,
-                 path[current_step]),
-    key=SCATTER_KEY, on_select="rerun", selection_mode=("points", "box", "lasso"),
-    width="stretch")
+chart(code_scatter(view.projection.points, colour.values, colour.label,
+                   colour.period is not None, hover, view.projection.shares,
+                   (series_a, series_b), path, path[current_step]),
+      chart_text.scatter_text(view.projection.points, view.projection.shares, colour.label,
+                              colour.values, (series_a, series_b)),
+      where=scatter_side, key=SCATTER_KEY, on_select="rerun",
+      selection_mode=("points", "box", "lasso"), width="stretch")
 scatter_side.caption("Each dot is one validation series' code, seen along the two directions "
                      "in which the codes differ most. Click a dot to make it A, shift-click a "
                      "second one for B, or draw a box around several to see them below. The "
@@ -111,29 +113,32 @@ same = [p for p in view.parameters if not p.varies]
 if same:  # the app's sines share one amplitude
     scatter_side.caption(" ".join(f"Not offered as a colour: the {p.label}, the same "
                                   f"({p.values[0]:g}) for every series here." for p in same))
-morph_side.plotly_chart(morph_figure(positions, decoded, data.val[series_a],
-                                     data.val[series_b], current_step, frequencies),
-                        width="stretch", key="latent_morph", config={"displayModeBar": False})
+morph = morph_figure(positions, decoded, data.val[series_a], data.val[series_b], current_step,
+                     frequencies)
+chart(morph, chart_text.lines_text(morph, "Series decoded between A's and B's codes"),
+      where=morph_side, width="stretch", key="latent_morph", config={"displayModeBar": False})
 morph_side.caption(f"Each faint line is the decoder's output for one of {MORPH_STEPS} points "
                    "on the line between the two codes, from A's (blue) to B's (red); the bold "
-                   "one is at the slider's position. The dotted lines are the two input "
-                   "series.")
+                   "one is at the slider's position. The two input series are dotted (A) and "
+                   "dashed (B).")
 fitted_a, fitted_b = (latent.fitted_frequency(data.val[i]) for i in (series_a, series_b))
 if series_a == series_b:
     morph_side.info("A and B are the same series, so the line between their codes is one "
                     "point. Pick two different series.")
 elif fitted_a is not None and fitted_b is not None:
     morph_side.info(latent.frequency_path_finding(frequencies, fitted_a, fitted_b))
-    morph_side.plotly_chart(frequency_path_figure(positions, frequencies, fitted_a, fitted_b,
-                                                  current_step),
-                            width="stretch", key="latent_freq_path",
-                            config={"displayModeBar": False})
+    path_fig = frequency_path_figure(positions, frequencies, fitted_a, fitted_b, current_step)
+    chart(path_fig, chart_text.lines_text(path_fig, "Fitted frequency along the line from A "
+                                          "to B, in cycles per window"),
+          where=morph_side, width="stretch", key="latent_freq_path",
+          config={"displayModeBar": False})
     morph_side.caption("Frequencies are fitted to the series (the best least-squares sine), "
                        "the inputs' as well as the decoded ones, so both are measured alike.")
 
 picked = selected[:MAX_SELECTED] or [series_a, series_b]
 st.subheader("The selected series" if selected else "Series A and B")
-st.plotly_chart(series_figure(data.val[picked], view.reconstructions[picked], picked),
-                width="stretch", key="latent_selected", config={"displayModeBar": False})
+selected_fig = series_figure(data.val[picked], view.reconstructions[picked], picked)
+chart(selected_fig, chart_text.reconstruction_text(selected_fig), width="stretch",
+      key="latent_selected", config={"displayModeBar": False})
 if len(selected) > MAX_SELECTED:
     st.caption(f"The first {MAX_SELECTED} of the {len(selected)} selected series.")

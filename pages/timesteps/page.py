@@ -3,12 +3,14 @@
 import streamlit as st
 import torch
 
+from lstmae_demo import chart_text
 from lstmae_demo.archs import build_model
 from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
 from lstmae_demo.shapes.probe import probe
 from lstmae_demo.shapes.timesteps import step_views
 from lstmae_demo.shapes.trace import trace
 from lstmae_demo.ui import pageurl, uploads, views
+from lstmae_demo.ui.charts import chart
 from lstmae_demo.ui.sidebar import current, show_url_notes
 from lstmae_demo.ui.training import trained_model
 
@@ -65,27 +67,29 @@ observed = probe(model, tr, x)
 with torch.no_grad():
     recon = model.reconstruct(x).numpy()
 st.subheader("What each layer hands on, step by step")
-st.plotly_chart(flow_figure(tr, step=t), width="stretch", key="ts_flow",
-                config={"displayModeBar": False})
-st.caption("Each row is coloured by what its layer hands on to the next one (the legend "
-           "above the chart); grey cells are computed at that step but not handed on.")
+chart(flow_figure(tr, step=t), chart_text.flow_text(tr, step=t), key="ts_flow",
+      width="stretch", config={"displayModeBar": False})
+st.caption("Each row is coloured and marked (circle, square, ...) by what its layer hands on "
+           "to the next one (the legend above the chart); grey cells without a marker are "
+           "computed at that step but not handed on.")
 figure = reconstruction_figure(x.numpy(), recon, first=series)
 figure.add_vline(x=t, line_color="#5f6368", line_dash="dot")
-st.plotly_chart(figure, width="stretch", key="ts_series_plot")
+chart(figure, chart_text.reconstruction_text(figure) + f" The dotted line marks step {t}.",
+      key="ts_series_plot", width="stretch")
 
 for view in step_views(tr, observed, t - 1):
     with st.container(border=True):
-        text, chart = st.columns([1, 2])
+        text, plot = st.columns([1, 2])
         text.subheader(view.name)
         text.markdown(f"**At step {t}:** {view.produces}")
         received = ("receives this step's numbers" if view.sent_at_t
                     else "receives nothing from this step")
         text.markdown(f"**Passes on:** {view.passes_on} — the next layer {received}.")
         if view.over_time is not None and view.over_time.shape[1] > 1:
-            chart.plotly_chart(states_heatmap(view.over_time, f"{view.name}: values over time",
-                                              step=t),
-                               width="stretch", key=f"ts_heat_{view.name}")
+            heat = states_heatmap(view.over_time, f"{view.name}: values over time", step=t)
+            chart(heat, chart_text.heatmap_text(heat), where=plot, width="stretch",
+                  key=f"ts_heat_{view.name}")
         elif view.values is not None:
-            chart.write(f"value at step {t}: " + ", ".join(f"{v:.3g}" for v in view.values))
+            plot.write(f"value at step {t}: " + ", ".join(f"{v:.3g}" for v in view.values))
 
 uploads.weights_upload(config, offer_continue=False)

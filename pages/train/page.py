@@ -21,7 +21,7 @@ config = current()
 spec, train_cfg = config.spec, config.train
 tr = trace(spec, train_cfg.batch_size)
 
-st.title(f"Train `{spec.arch}`")
+st.title(f"Train `{spec.arch}`", anchor=False)  # no heading link: Train is the next Tab stop
 uploads.weights_notes()
 data = views.data_or_stop(config)
 st.markdown(
