@@ -22,8 +22,8 @@ st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon=str(ICON), 
 a11y.inject()  # the focus ring and readable caption links, on every page
 
 pages = [
-    st.Page("pages/home/page.py", title="Home", icon=":material/home:", default=True,
-            url_path="home"),
+    # The default page is served at "/": Streamlit ignores a url_path given to it.
+    st.Page("pages/home/page.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/architecture/page.py", title="Architecture",
             icon=":material/account_tree:", url_path="architecture"),
     st.Page("pages/train/page.py", title="Train", icon=":material/monitoring:",

@@ -58,8 +58,8 @@ QUIET_PAGES = 5
 PAGES_PER_EXTRA_SECOND = 5
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
-# app.py's url_path of each page
-PAGE_PATHS = ("home", "architecture", "train", "timesteps", "compare", "latent", "anomalies",
+# app.py's url_path of each page (Home, the default page, is at the app's root)
+PAGE_PATHS = ("architecture", "train", "timesteps", "compare", "latent", "anomalies",
               "lessons", "quiz")
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE

@@ -12,9 +12,11 @@ import random
 import streamlit as st
 
 from .. import quiz
+from ..chart_text import architecture_text
 from ..plots import architecture_figure
 from ..shapes.trace import trace
 from . import pageurl
+from .charts import chart
 
 SEED_KEY, LEVEL_KEY = "quiz_seed", "quiz_level"
 PROGRESS_KEY = "_quiz_progress"  # (seed, level) -> {"index": int, "results": {index: bool}}
@@ -144,8 +146,8 @@ def _reveal(q: quiz.Question, correct: bool) -> None:
         st.text(q.answer)
     st.markdown(q.explanation)
     tr = trace(q.spec, q.batch)
-    st.plotly_chart(architecture_figure(tr, highlight=q.highlight), width="stretch",
-                    key=f"quiz_diagram_{q.index}", config={"displayModeBar": False})
+    chart(architecture_figure(tr, highlight=q.highlight), architecture_text(tr),
+          key=f"quiz_diagram_{q.index}", width="stretch", config={"displayModeBar": False})
     where = f"the dashed frame marks the {q.highlight}" if q.highlight else \
         f"the {q.spec.arch} architecture this pitfall belongs to, at its defaults"
     st.caption(f"{quiz.describe(q.spec)}: {where}. Blue decks: sequences; red bars: one "
