@@ -120,6 +120,11 @@ def _text_colours(spec: dict, path: str = "") -> list[tuple[str, str, float]]:
     if isinstance(spec, dict):
         for key, value in spec.items():
             where = f"{path}.{key}"
+            if where == ".layout.template":
+                # Plotly's default template (Streamlit makes its own the default once a chart
+                # is drawn in the process): text the figure leaves without a colour of its own,
+                # which the checks below rule out for every text a figure shows.
+                continue
             if key in ("font", "tickfont", "textfont") and isinstance(value, dict) \
                     and value.get("color"):
                 found.append((where, value["color"], MIN_TEXT_CONTRAST))
