@@ -17,6 +17,7 @@ reconstruction MSE after every epoch (training.Epoch.val_mse), so no model needs
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -28,8 +29,12 @@ from .settings import ARCHS, KNOB, KNOBS, shown
 from .shapes.trace import trace
 
 PARAM = "compare"  # the URL parameter: architectures separated by commas
+RUNS_PARAM = "cmp_runs"  # the URL parameter: the comparison's run ids separated by commas
 MIN_ARCHS, MAX_ARCHS = 2, 4
 DEFAULT: tuple[str, ...] = ARCHS  # all four
+# What a run id may look like in a link (the runners' ids are 12 URL-safe characters): a
+# value of anything else is refused before any runner is asked.
+RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _allowed() -> str:
@@ -69,6 +74,49 @@ def to_param(archs: Sequence[str]) -> str | None:
     """The URL's compare= value for these architectures (None: the default, all four)."""
     archs = check_selection(archs)
     return None if archs == DEFAULT else ",".join(archs)
+
+
+def parse_run_ids(raw: str) -> tuple[str, ...]:
+    """The URL's cmp_runs= value as run ids (2 to 4 different ones); else ValueError saying
+    what is wrong and what is allowed (quoting the value as shortened plain text)."""
+    parts = [p.strip() for p in str(raw).split(",")]
+    allowed = (f"{RUNS_PARAM} must list {MIN_ARCHS} to {MAX_ARCHS} run ids separated by "
+               "commas")
+    if not MIN_ARCHS <= len(parts) <= MAX_ARCHS:
+        raise ValueError(f"{allowed}; got {len(parts)}")
+    bad = next((p for p in parts if not RUN_ID.fullmatch(p)), None)
+    if bad is not None:
+        raise ValueError(f"{allowed}; {shown(bad)} is not a run id (letters, digits, - and _)")
+    if len(set(parts)) != len(parts):
+        raise ValueError(f"{allowed}; each at most once")
+    return tuple(parts)
+
+
+def _same_run(planned: JobSpec, run: JobSpec) -> bool:
+    """Whether `run` is the run `planned` describes (a runner fills in the torch thread count
+    a JobSpec leaves open)."""
+    if planned.train.threads is None:
+        planned = replace(planned, train=replace(planned.train, threads=run.train.threads))
+    return planned == run
+
+
+def match_runs(config: AppConfig, jobs: Sequence[JobSpec]) -> tuple[Entry, ...]:
+    """The entries of the comparison `config` plans for these runs' architectures, if the
+    runs are exactly that comparison's (the same JobSpec each: model with its choices, data,
+    seed and budget, no saved weights to start from); else ValueError saying why. So a link
+    can only re-attach to what the Compare page would itself have started."""
+    why = "the runs in the link are not one comparison of this app"
+    try:
+        archs = check_selection([job.model.arch for job in jobs])
+    except ValueError as err:
+        raise ValueError(f"{why}: their architectures do not fit ({err})") from None
+    entries = tuple(e for e in plan(config, archs) if e.job is not None)
+    by_arch = {job.model.arch: job for job in jobs}
+    if tuple(e.arch for e in entries) != archs or not all(
+            _same_run(e.job, by_arch[e.arch]) for e in entries):
+        raise ValueError(f"{why}: they were not trained on the same data, seed and budget as "
+                         "the Compare page trains them")
+    return entries
 
 
 @dataclass(frozen=True)

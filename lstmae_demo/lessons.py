@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import torch
 
+from . import pagevalues
 from .archs import build_model
 from .config import AppConfig
 from .data import load
@@ -38,13 +39,8 @@ PARAM = "lesson_step"  # the Lessons page's own URL value: which step (1-based)
 # The pages a step may open, by their URL path (app.py's url_path; Home is also at "").
 TARGETS: tuple[str, ...] = ("home", "architecture", "train", "timesteps", "compare", "latent",
                             "anomalies")
-# Time steps' models, as its `ts_model` radio names them (pages/timesteps/page.py).
-TS_MODELS: tuple[str, ...] = ("untrained", "trained")
-TS_SERIES_MAX = 16  # the Time steps page offers the first 16 validation series
-# Each page's own URL values (ui/pageurl.py), which a step may set; a page not listed has none
-# a step may set.
-PAGE_VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"timesteps": ("ts_model", "ts_series", "ts_step")})
+# Each page's own URL values a step may set, and their rules: the pages' own (pagevalues).
+PAGE_VALUES = pagevalues.PAGE_VALUES
 
 
 @dataclass(frozen=True)
@@ -87,17 +83,19 @@ def config_of(step: Step) -> AppConfig:
 
 
 def _check_page_values(step: Step, config: AppConfig) -> list[str]:
-    """What is wrong with the step's page values (the rules the target page applies)."""
-    rules: dict[str, Callable[[str], bool]] = {
-        "ts_model": lambda v: v in TS_MODELS,
-        "ts_series": lambda v: v.isdigit() and 1 <= int(v) <= TS_SERIES_MAX,
-        "ts_step": lambda v: v.isdigit() and 1 <= int(v) <= config.spec.seq_len}
-    allowed = {name: rules[name] for name in PAGE_VALUES.get(step.page, ())}
+    """What is wrong with the step's page values (the rules the target page applies, written
+    as the page writes them: a value that parses but reads back otherwise is refused too)."""
+    rules = pagevalues.page_rules(step.page, config.spec.seq_len)
     problems = []
     for name, value in step.page_values.items():
-        if name not in allowed:
+        if name not in rules:
             problems.append(f"{step.page} has no URL value {name!r}")
-        elif not isinstance(value, str) or not allowed[name](value):
+            continue
+        try:
+            ok = isinstance(value, str) and str(rules[name](value)) == value
+        except ValueError:
+            ok = False
+        if not ok:
             problems.append(f"{name}={value!r} is not allowed on {step.page}")
     return problems
 

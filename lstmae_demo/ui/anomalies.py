@@ -40,7 +40,8 @@ def _put(choice: lab.LabChoice) -> None:
 def read_choice(seq_len: int) -> lab.LabChoice:
     """Draw the choice's widgets and return the checked choice (bad values: defaults + a note).
 
-    The first time in a session the widgets take the link's values; every value the browser
+    The first time in a session the widgets take the link's values (later, coming back from
+    another page, the values the learner left: pageurl keeps them); every value the browser
     sends is checked by lab.parse_choice, and a refused or adjusted one is put back into its
     widget so the page shows what it computes.
     """
@@ -51,10 +52,15 @@ def read_choice(seq_len: int) -> lab.LabChoice:
         st.session_state[NOTES_KEY] = [f"From the link: {n}" for n in notes]
         st.session_state[SEEDED_KEY] = True
     else:
+        for name in FIELDS:  # back from another page, which dropped the widgets' states
+            pageurl.restore(lab.PARAMS[name])
         choice, notes = lab.parse_choice(_widget_values(), seq_len)
         if notes:
             st.session_state[NOTES_KEY] = notes
     _put(choice)
+    base = lab.LabChoice()
+    for name in FIELDS:  # kept while the learner is on other pages
+        pageurl.keep(lab.PARAMS[name], getattr(choice, name), getattr(base, name))
     _draw(choice, seq_len)
     for note in st.session_state.get(NOTES_KEY) or []:
         st.text(note)  # it may quote what was sent: text, never Markdown

@@ -4,7 +4,10 @@ The runs go through the shared runner like the Train page's (lstmae_demo.ui.trai
 JobSpec per architecture, submitted together, so identical runs are joined and the server's
 slots are respected (runs beyond them wait their turn, round-robin by epochs). The page holds
 its attachments (RunHandles) in its session state; a fragment polls their snapshots while any
-trains. The chosen architectures are in the URL (`compare=`), checked by lstmae_demo.compare.
+trains. The chosen architectures are in the URL (`compare=`), checked by lstmae_demo.compare,
+and so are the comparison's runs while the page holds them (`cmp_runs=<id>,<id>,...`): a reload
+or a copied link re-attaches to the same runs, as `?run=<id>` does for the Train page's run, if
+they are exactly a comparison the page would have started (compare.match_runs).
 """
 
 from __future__ import annotations
@@ -17,26 +20,41 @@ import numpy as np
 import streamlit as st
 
 from .. import chart_text
-from ..compare import PARAM, Entry, check_selection, numbers, parse_selection, plan, row, table
+from ..compare import (
+    PARAM,
+    RUNS_PARAM,
+    Entry,
+    check_selection,
+    match_runs,
+    numbers,
+    parse_run_ids,
+    parse_selection,
+    plan,
+    row,
+    table,
+)
 from ..compare_plots import mse_curves, reconstruction_grid
 from ..config import AppConfig
-from ..data import DataConfig
+from ..data import CsvConfig, DataConfig
 from ..findings import RunNumbers, comparison_findings, mean_level
-from ..jobs import FINISHED_TTL_S, QUEUED, JobView, RunHandle
-from ..jobs.local import JOINABLE
-from ..settings import ARCHS
+from ..jobs import FINISHED_TTL_S, QUEUED, JobSpec, JobView, RunHandle, RunNotFound
+from ..settings import ARCHS, MODEL_FIELDS
 from . import pageurl
 from .cache import FIGURES, dataset
 from .charts import chart
 from .live import poll_seconds, teacher_forced_once
-from .sidebar import current
-from .training import FIRST_EPOCH_WAIT_S, _session_alive, runner
+from .sidebar import CONFIG_KEY, current
+from .training import FIRST_EPOCH_WAIT_S, _session_alive, knob_values, runner
 
 CHOSEN_KEY = "_compare_archs"  # the learner's choice, kept across pages (a list of names)
 WIDGET_KEY = "compare_archs"  # the pills widget, a view of CHOSEN_KEY
 NOTES_KEY = "_compare_notes"  # what was wrong with the link's compare= (plain text)
 RUNS_KEY = "_compare_runs"  # this session's Comparison
 POLL_KEY = "_compare_poll"  # (seconds, when) while the panel polls, else None
+LINK_NOTE_KEY = "_compare_link_note"  # why the link's cmp_runs could not be opened (text)
+# The cmp_runs values this session has held or tried: a callback that starts a new comparison
+# runs while the browser's URL still names the one before, which is not a link to follow.
+HELD_KEY = "_compare_held"
 ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's default)
 
 
@@ -100,7 +118,8 @@ def choose_archs() -> tuple[tuple[str, ...], str | None]:
 
 
 def link_notes() -> None:
-    """The link's compare= was not valid: say so (until the learner chooses), as plain text."""
+    """The link's compare= was not valid, or its cmp_runs could not be opened: say so (until
+    the learner chooses, or trains), as plain text."""
     _from_link()
     notes = st.session_state.get(NOTES_KEY) or []
     if notes:
@@ -108,6 +127,81 @@ def link_notes() -> None:
             st.warning("The comparison in the link was not valid:")
             for note in notes:
                 st.text(note)  # it quotes the link: text, never Markdown
+    if note := st.session_state.get(LINK_NOTE_KEY):
+        with st.container(border=True):
+            st.warning("The runs in the link could not be opened:")
+            st.text(note)  # it quotes the link: text, never Markdown
+
+
+# --- the runs in the URL --------------------------------------------------------------------
+
+
+def _ids(handles: Sequence[RunHandle]) -> str:
+    return ",".join(h.run_id for h in handles)
+
+
+def _config_of(jobs: Sequence[JobSpec]) -> AppConfig:
+    """The sidebar's settings that plan these runs: each run's data and training settings,
+    and each architecture's own choices from its run (the knobs it ignores are not its)."""
+    now = current()
+    values = dict(now.values)
+    for job in jobs:
+        found = knob_values(job, now.values)
+        values |= {name: value for name, value in found.items() if name != "arch" and (
+            name not in MODEL_FIELDS or job.model.uses(name)) and value != now.values[name]}
+    upload = next((j.data.file for j in jobs if isinstance(j.data, CsvConfig)), None)
+    return AppConfig(values, upload=upload or now.upload)
+
+
+def follow_link() -> None:
+    """If the URL names a comparison's runs (`cmp_runs=<id>,<id>,...`), re-attach to them once
+    per session and value, choose their architectures and set the sidebar to their settings.
+    A value that is not run ids, an unknown or expired id, or runs that are not exactly a
+    comparison this page would start become a note in words (nothing is started, nothing
+    kept), never an exception."""
+    state = st.session_state
+    raw = (state.get(pageurl.QUERY_KEY) or {}).get(RUNS_PARAM)
+    if not raw:
+        return
+    held = state.setdefault(HELD_KEY, set())
+    old = current_comparison()
+    if str(raw) in held or (old is not None and _ids(old.handles) == str(raw)):
+        return
+    held.add(str(raw))
+    state.pop(LINK_NOTE_KEY, None)
+    handles: list[RunHandle] = []
+    try:
+        for run_id in parse_run_ids(raw):
+            handles.append(runner().attach(run_id, alive=_session_alive()))
+        jobs = [h.job for h in handles]
+        config = _config_of(jobs)
+        entries = match_runs(config, jobs)
+    except (RunNotFound, ValueError) as err:
+        for handle in handles:
+            handle.stop()  # only this attachment: the runs go on for whoever wants them
+        state[LINK_NOTE_KEY] = str(err)
+        return
+    by_arch = {h.job.model.arch: h for h in handles}
+    ordered = tuple(by_arch[e.arch] for e in entries)
+    if old is not None:
+        _let_go(old)
+    state[RUNS_KEY] = Comparison(entries, ordered, config, joined=(False,) * len(ordered))
+    state[CHOSEN_KEY] = [e.arch for e in entries]
+    state[NOTES_KEY] = []  # the runs name the architectures
+    held.add(_ids(ordered))
+    if config != current():
+        state[CONFIG_KEY] = config
+        st.rerun()  # the sidebar, drawn already on this run, shows the runs' settings
+
+
+def runs_to_url() -> None:
+    """Put the comparison's runs in the URL while this page holds them (every run: the
+    sidebar rewrites the query)."""
+    comparison = current_comparison()
+    if comparison is not None and comparison.attached:
+        st.query_params[RUNS_PARAM] = _ids(comparison.handles)
+    else:
+        st.query_params.pop(RUNS_PARAM, None)
 
 
 # --- runs -----------------------------------------------------------------------------------
@@ -138,6 +232,11 @@ def start(config: AppConfig, archs: Sequence[str]) -> None:
         _let_go(old)
     joined = tuple(h.joined and h.run_id not in ours for h in handles)
     st.session_state[RUNS_KEY] = Comparison(entries, handles, config, joined=joined)
+    st.session_state.pop(LINK_NOTE_KEY, None)
+    st.session_state.setdefault(HELD_KEY, set()).add(_ids(handles))
+    # Now, not only when the page draws: the script run after this callback must not find
+    # the previous comparison's ids in the URL and follow them back.
+    runs_to_url()
     if any(h.snapshot().status != QUEUED for h in handles):
         handles[0].wait_first_epoch(FIRST_EPOCH_WAIT_S)
 
@@ -148,6 +247,7 @@ def stop() -> None:
     if comparison is not None:
         _let_go(comparison)
         st.session_state[RUNS_KEY] = replace(comparison, attached=False)
+        runs_to_url()
 
 
 def _teacher_forced(handle: RunHandle, view: JobView, entry: Entry) -> float | None:
@@ -194,11 +294,11 @@ def _status(comparison: Comparison, views: Sequence[JobView]) -> None:
     if not comparison.attached:
         st.caption("You let go of these runs (Stop, or a new comparison): the curves so far "
                    "are kept.")
-    if all(v.finished is not None and v.finished.reason in JOINABLE for v in views):
-        st.caption("A reload forgets this page's runs, not the server: pressing Train again "
-                   "with the same settings finds these finished runs at once (identical runs "
-                   f"are shared for {FINISHED_TTL_S // 60} minutes after anyone last looked at "
-                   "them).")
+    if comparison.attached:
+        st.caption("The address bar's link names these runs (`cmp_runs`): a reload, or "
+                   "anyone you share it with, sees them again while the server keeps them "
+                   f"({FINISHED_TTL_S // 60} minutes after anyone last looked at a finished "
+                   "one). Pressing Train again with the same settings finds them too.")
     for entry, view in zip(comparison.entries, views, strict=True):
         if view.error:
             st.error(f"{entry.arch}: training stopped with an error:")
@@ -300,6 +400,7 @@ def _polls(comparison: Comparison | None, views: Sequence[JobView] | None = None
 
 def panel() -> None:
     """Draw the comparison; poll while its runs train."""
+    runs_to_url()
     every = poll_seconds() if _polls(current_comparison()) else None
     st.session_state[POLL_KEY] = None if every is None else (every, time.monotonic())
     st.fragment(run_every=every)(_body)()

@@ -21,9 +21,8 @@ TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
           "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
           "anomalies": "Anomalies"}
 REVEALED_KEY = "_lesson_revealed"  # the step numbers whose answers this session has revealed
-# Where the learner is and what they predicted, kept while they visit the pages a step opens
-# (Streamlit drops a widget's state when its page is not drawn: back here, step 1 again).
-AT_KEY = "_lesson_at"
+# What the learner predicted, kept while they visit the pages a step opens (Streamlit drops a
+# widget's state when its page is not drawn; the step itself is kept by pageurl).
 PICKS_KEY = "_lesson_picks"  # step number -> the choice the learner predicted
 
 
@@ -49,10 +48,8 @@ def open_here(step: Step) -> None:
     params = lessons.step_params(step)
     values, _ = parse_params(params)  # step_params has checked every value
     choose(**values)
-    seen = st.session_state.get(pageurl.SEEN_KEY, set())
-    for name in PAGE_VALUES.get(step.page, ()):
-        seen.discard((step.page, name))  # the page reads the link's value again
-        st.session_state.pop(name, None)  # and one the link does not set starts at default
+    # The page reads the link's values again; one the link does not set starts at default.
+    pageurl.forget(step.page, PAGE_VALUES.get(step.page, ()))
     st.switch_page(page_file(step), query_params=params)
 
 
@@ -127,12 +124,9 @@ def lesson_page() -> None:
     st.title("Lessons")
     st.caption("Are the four LSTM autoencoders all valid, and what is the bottleneck in "
                f"each? {len(STEPS)} short steps: read, open the page, predict, then reveal.")
-    if PARAM not in st.session_state and AT_KEY in st.session_state:
-        st.session_state[PARAM] = st.session_state[AT_KEY]  # back from a step's page
     pageurl.from_url(PARAM, pageurl.whole_number(1, len(STEPS)), 1, page="lessons")
     pageurl.show_notes()
     number = _navigation(st.session_state[PARAM])
-    st.session_state[AT_KEY] = number
     step = lessons.NUMBERS[number]
     st.header(f"Step {number} of {len(STEPS)}: {step.title}")
     st.markdown(step.text)

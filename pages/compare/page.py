@@ -6,6 +6,7 @@ from lstmae_demo.compare import choices_text, data_notes, plan
 from lstmae_demo.ui import compare, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 
+compare.follow_link()  # cmp_runs=: the runs of a copied link or a reload
 show_url_notes()
 compare.link_notes()
 config = current()

@@ -3,7 +3,7 @@
 import streamlit as st
 import torch
 
-from lstmae_demo import chart_text
+from lstmae_demo import chart_text, pagevalues
 from lstmae_demo.archs import build_model
 from lstmae_demo.plots import flow_figure, reconstruction_figure, states_heatmap
 from lstmae_demo.shapes.probe import probe
@@ -22,19 +22,21 @@ st.caption("Step through one validation series: what every layer computes at ste
            "what the next layer actually receives.")
 
 uploads.weights_notes()
-views.data_or_stop(config)
+data = views.data_or_stop(config)
 trained = trained_model(spec, config.data)  # trained on the data this page shows
-# The model, series and step are in the URL too, so a teacher can share "look at step 20".
+# The model, series and step are in the URL too, so a teacher can share "look at step 20"
+# (their rules: lstmae_demo/pagevalues.py, which the Lessons' links are checked against).
 MODELS = {"untrained": "untrained (random weights)",
           "trained": "trained on the Train page (or loaded)"}
-default_model = "trained" if trained is not None else "untrained"
-pageurl.from_url("ts_model", pageurl.one_of(tuple(MODELS)), default_model, page="timesteps")
+rules = pagevalues.timesteps_rules(spec.seq_len, len(data.val))
+defaults = pagevalues.timesteps_defaults(spec.seq_len, trained is not None)
+pageurl.from_url("ts_model", rules["ts_model"], defaults["ts_model"], page="timesteps")
 if uploads.just_loaded() and trained is not None:  # a model loaded below: show it
     st.session_state["ts_model"] = "trained"
-choice = st.radio("Model", tuple(MODELS), format_func=MODELS.get, horizontal=True,
+choice = st.radio("Model", pagevalues.TS_MODELS, format_func=MODELS.get, horizontal=True,
                   key="ts_model", help="Train this exact model on the Train page, or load a "
                                        "saved one below, to compare.")
-pageurl.to_url("ts_model", choice, default_model)
+pageurl.to_url("ts_model", choice, defaults["ts_model"])
 if choice == "trained" and trained is None:
     st.info("No trained model for these settings yet: train one on the Train page, or load "
             "a saved one (below). Showing random weights.")
@@ -42,20 +44,18 @@ model = trained if choice == "trained" and trained is not None else build_model(
     spec, seed=config.values["seed"])
 model.eval()
 
-data = views.data_or_stop(config)
 left, right = st.columns([1, 3])
-n_series = min(16, len(data.val))
-pageurl.from_url("ts_series", pageurl.whole_number(1, n_series), 1, page="timesteps")
+n_series = pagevalues.ts_series_count(len(data.val))
+pageurl.from_url("ts_series", rules["ts_series"], defaults["ts_series"], page="timesteps")
 st.session_state["ts_series"] = min(st.session_state["ts_series"], n_series)  # after a change
 series = left.number_input("Validation series", 1, n_series, key="ts_series",
                            help=f"one of the first {n_series} validation series")
-pageurl.to_url("ts_series", series, 1)
+pageurl.to_url("ts_series", series, defaults["ts_series"])
 if spec.seq_len > 1:
-    pageurl.from_url("ts_step", pageurl.whole_number(1, spec.seq_len), spec.seq_len,
-                     page="timesteps")
+    pageurl.from_url("ts_step", rules["ts_step"], defaults["ts_step"], page="timesteps")
     st.session_state["ts_step"] = min(st.session_state["ts_step"], spec.seq_len)  # T lowered
     t = right.slider("Time step t", 1, spec.seq_len, key="ts_step")
-    pageurl.to_url("ts_step", t, spec.seq_len)
+    pageurl.to_url("ts_step", t, defaults["ts_step"])
 else:  # a slider needs two ends
     t = 1
     right.caption("One time step only (T = 1): step 1 is the whole series.")

@@ -143,6 +143,21 @@ def test_the_links_choices_are_taken_and_bad_ones_fall_back_with_a_note() -> Non
     assert "an_kind" not in at.query_params  # the page's choices leave the URL with it
 
 
+def test_the_choice_is_kept_while_the_learner_visits_another_page() -> None:
+    """Streamlit drops a widget's state when its page is not drawn: back here, the choice
+    the learner made is in the widgets and in the URL again."""
+    at = open_app({}, ANOMALIES)
+    at.selectbox(key="an_kind").set_value("spike").run()
+    at.radio(key="an_unit").set_value("series").run()
+    at.switch_page(TIMESTEPS).run()
+    assert "an_kind" not in at.query_params
+    at.switch_page(ANOMALIES).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="an_kind").value == "spike"
+    assert at.radio(key="an_unit").value == "series"
+    assert at.query_params["an_kind"] == "spike" and at.query_params["an_unit"] == "series"
+
+
 @pytest.mark.parametrize("key, forge", [
     ("an_beta", put("double_value", 0.0)),  # below the allowed range
     ("an_beta", put("string_value", "x")),  # the wrong kind of value

@@ -5,9 +5,19 @@ runs by accident."""
 
 from __future__ import annotations
 
-from apptest_helpers import APP, COMPARE, TRAIN, chart_specs, open_app, page_text
+import pytest
+from apptest_helpers import (
+    APP,
+    COMPARE,
+    TRAIN,
+    chart_specs,
+    config_values,
+    open_app,
+    page_text,
+)
 from streamlit.testing.v1 import AppTest
 
+from lstmae_demo.jobs import shared_runner
 from lstmae_demo.settings import ARCHS
 
 TINY = {"epochs": "4", "n_series": "32", "seq_len": "16", "units": "8"}
@@ -15,15 +25,14 @@ TINY = {"epochs": "4", "n_series": "32", "seq_len": "16", "units": "8"}
 
 def open_compare(params: dict[str, str] | None = None) -> AppTest:
     """The app opened on Compare with these URL values (the first run is Home, as in every
-    AppTest; its sidebar keeps only the knobs, so `compare` is put back before switching, as
-    a deep link's first run has it)."""
+    AppTest; its sidebar keeps only the knobs, so `compare` and `cmp_runs` are put back before
+    switching, as a deep link's first run has them)."""
     params = dict(params or {})
-    chosen = params.pop("compare", None)
+    own = {k: params.pop(k) for k in ("compare", "cmp_runs") if k in params}
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(params)
     at.run()
-    if chosen is not None:
-        at.query_params["compare"] = chosen
+    at.query_params.update(own)
     at.switch_page(COMPARE).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -122,6 +131,81 @@ def test_stop_lets_go_of_every_run():
     assert "You let go of these runs" in page_text(at)
     assert [len(h.snapshot().val_mses) for h in runs.handles] == [
         len(t["y"]) for t in chart_specs(at)[0]["data"]]  # the curves so far are kept
+
+
+def ids(at: AppTest) -> list[str]:
+    """The run ids of the session's comparison, in its order."""
+    return [h.run_id for h in comparison(at).handles]
+
+
+def test_a_second_session_opening_the_comparisons_link_gets_the_same_runs_and_numbers():
+    first = trained(TINY | {"seed": "303", "compare": "repeatvector,hidden_n",
+                            "reads": "state"})
+    assert first.query_params["cmp_runs"] == ",".join(ids(first))
+    second = open_compare(dict(first.query_params))  # the address bar, in a new session
+    assert not any("could not be opened" in w.value for w in second.warning)
+    assert ids(second) == ids(first)
+    assert config_values(second) == config_values(first)
+    assert second.query_params["cmp_runs"] == ",".join(ids(first))
+    assert second.dataframe[0].value.equals(first.dataframe[0].value)
+    assert chart_specs(second)[0]["data"] == chart_specs(first)[0]["data"]
+    # A reload keeps them (the page's own runs are not a link to follow again).
+    second.run()
+    assert ids(second) == ids(first) and not second.exception
+
+
+def test_the_runs_alone_bring_their_settings_and_architectures():
+    first = open_compare({"epochs": "300", "n_series": "64", "seed": "304", "units": "8",
+                          "compare": "repeatvector,embedding,encdec_ad", "reads": "steps",
+                          "handoff": "hc"})
+    first.button(key="compare_train").click().run()
+    link = {"cmp_runs": first.query_params["cmp_runs"]}  # no knobs, no compare=
+    second = open_compare(link)
+    assert not second.exception, [e.value for e in second.exception]
+    assert ids(second) == ids(first)
+    assert config_values(second) == config_values(first)  # reads and handoff included
+    assert second.pills(key="compare_archs").value == ["repeatvector", "embedding",
+                                                      "encdec_ad"]
+    assert all(h.snapshot().learners == 2 for h in comparison(second).handles)
+    second.button(key="compare_stop").click().run()  # one learner lets go: the runs go on
+    assert "cmp_runs" not in second.query_params
+    assert not any(h.snapshot().done for h in comparison(first).handles)
+    for run_id in ids(first):
+        shared_runner().stop(run_id)
+
+
+@pytest.mark.parametrize("raw, says", [
+    ("![x](http://evil.example/a.png),abc", "is not a run id"),
+    ("AAAAAAAAAAAA", "2 to 4 run ids"),
+    ("AAAAAAAAAAAA,AAAAAAAAAAAA", "each at most once"),
+    ("AAAAAAAAAAAA,BBBBBBBBBBBB", "AAAAAAAAAAAA"),  # well formed, unknown here
+])
+def test_a_bad_runs_link_gives_a_note_and_starts_nothing(raw: str, says: str):
+    before = shared_runner().counts()
+    at = open_compare({"cmp_runs": raw})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "_compare_runs" not in at.session_state
+    assert any("could not be opened" in w.value for w in at.warning)
+    assert any(says in t.value for t in at.text), [t.value for t in at.text]
+    assert "evil.example" not in " ".join(m.value for m in at.markdown)
+    assert "cmp_runs" not in at.query_params
+    assert sum(shared_runner().counts()) <= sum(before)  # nothing new (others may end)
+    assert "Press **Train**" in page_text(at)
+
+
+def test_runs_that_are_not_one_comparison_are_refused():
+    """Two real runs, but not as the Compare page trains them (another seed, another
+    page): the page neither shows nor keeps them."""
+    first = trained(TINY | {"seed": "305", "compare": "repeatvector,hidden_n"})
+    other = open_app(TINY | {"seed": "306", "arch": "hidden_n"}, TRAIN)
+    other.button(key="train_button").click().run()
+    other_id = other.session_state["_training_run"].run_id
+    assert other.session_state["_training_run"].job.wait(180)
+    at = open_compare({"cmp_runs": f"{ids(first)[0]},{other_id}"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert "_compare_runs" not in at.session_state
+    assert any("not one comparison" in t.value for t in at.text), [t.value for t in at.text]
+    assert shared_runner().snapshot(other_id).learners <= 1
 
 
 def _train_page_run(params: dict[str, str]) -> AppTest:

@@ -3,7 +3,7 @@ step 20"), each validated, a bad one named as plain text and replaced by its def
 
 from __future__ import annotations
 
-from apptest_helpers import APP, TIMESTEPS, chart_specs
+from apptest_helpers import APP, HOME, TIMESTEPS, chart_specs
 from streamlit.testing.v1 import AppTest
 
 
@@ -67,3 +67,25 @@ def test_a_shorter_sequence_moves_the_step_back_inside_it() -> None:
     at.number_input(key="seq_len").set_value(10).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.slider(key="ts_step").value == 10
+
+
+def test_the_pages_values_are_kept_while_the_learner_visits_another_page() -> None:
+    """Streamlit drops a widget's state when its page is not drawn: coming back must show
+    the step, series and model the learner left, in the widgets and in the URL."""
+    at = at_timesteps({})
+    at.slider(key="ts_step").set_value(7).run()
+    at.number_input(key="ts_series").set_value(4).run()
+    at.switch_page(HOME).run()
+    assert "ts_step" not in dict(at.query_params)  # another page: not its values
+    at.switch_page(TIMESTEPS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="ts_step").value == 7
+    assert at.number_input(key="ts_series").value == 4
+    params = dict(at.query_params)
+    assert params["ts_step"] == "7" and params["ts_series"] == "4"
+    at.slider(key="ts_step").set_value(30).run()  # back at its default: nothing kept
+    at.switch_page(HOME).run()
+    at.number_input(key="seq_len").set_value(40).run()  # the default step moves with T
+    at.switch_page(TIMESTEPS).run()
+    assert at.slider(key="ts_step").value == 40
+    assert at.number_input(key="ts_series").value == 4

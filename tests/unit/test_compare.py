@@ -14,7 +14,9 @@ from lstmae_demo.compare import (
     check_selection,
     choices_text,
     data_notes,
+    match_runs,
     numbers,
+    parse_run_ids,
     parse_selection,
     plan,
     reach,
@@ -83,6 +85,39 @@ def test_every_architecture_trains_the_same_data_seed_and_budget_with_its_own_ch
     assert all(s.units == 8 and s.seq_len == 16 for s in specs.values())
     assert "what the decoder reads: every output, step by step" in choices_text(entries)
     assert data_notes(entries) == []
+
+
+# --- the runs in a link -----------------------------------------------------------------------
+
+
+def test_run_ids_in_a_link_are_two_to_four_different_plain_ids():
+    assert parse_run_ids(" abc_1 ,Z-9") == ("abc_1", "Z-9")
+    for raw, says in [("abc", "got 1"), ("a,b,c,d,e", "got 5"), ("a,a", "each at most once"),
+                      ("a,<b>x</b>", "is not a run id"), ("a,", "is not a run id"),
+                      ("a," + "b" * 65, "is not a run id")]:
+        with pytest.raises(ValueError, match=says):
+            parse_run_ids(raw)
+
+
+def _as_run(job):
+    """The JobSpec as a runner keeps it (the thread count filled in)."""
+    return replace(job, train=replace(job.train, threads=1))
+
+
+def test_runs_match_only_the_comparison_these_settings_would_start():
+    config = SMALL.with_values(reads="steps", arch="hidden_n")
+    planned = [e.job for e in plan(config, ("repeatvector", "embedding", "encdec_ad"))]
+    runs = [_as_run(j) for j in reversed(planned)]  # any order
+    entries = match_runs(config, runs)
+    assert [e.arch for e in entries] == ["repeatvector", "embedding", "encdec_ad"]
+    other_seed = replace(runs[0], train=replace(runs[0].train, seed=12))
+    other_reads = replace(runs[1], model=replace(runs[1].model, reads="state"))
+    for bad, says in [([runs[0], other_seed], "architectures do not fit"),
+                      ([other_seed, *runs[1:]], "same data, seed and budget"),
+                      ([runs[0], other_reads, runs[2]], "same data, seed and budget"),
+                      (runs[:1], "architectures do not fit")]:
+        with pytest.raises(ValueError, match=says):
+            match_runs(config, bad)
 
 
 def test_an_architecture_that_cannot_train_says_why_and_the_others_still_can():

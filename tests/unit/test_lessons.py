@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstmae_demo import lessons
+from lstmae_demo import lessons, pagevalues
 from lstmae_demo.archs import build_model
 from lstmae_demo.config import AppConfig
 from lstmae_demo.data import load
@@ -72,6 +72,38 @@ def test_a_step_the_app_would_refuse_cannot_become_a_link(change, problem) -> No
         check_step(step)
     with pytest.raises(ValueError):
         step_url(step)
+
+
+@pytest.mark.parametrize("name, value, seq_len", [
+    ("ts_series", "16", 50), ("ts_series", "17", 50), ("ts_series", "0", 50),
+    ("ts_step", "50", 50), ("ts_step", "51", 50), ("ts_step", "5", 4), ("ts_step", "05", 50),
+    ("ts_model", "trained", 50), ("ts_model", "best", 50), ("ts_model", " trained", 50)])
+def test_a_steps_time_steps_values_follow_the_pages_own_rules(name, value, seq_len) -> None:
+    """One home for the rules: lessons checks a link with the parsers the page itself reads
+    its URL with (pagevalues, no streamlit), and refuses a value the page would read back
+    otherwise (' trained', '05')."""
+    rule = pagevalues.timesteps_rules(seq_len)[name]
+    try:
+        page_takes = str(rule(value)) == value
+    except ValueError:
+        page_takes = False
+    step = dataclasses.replace(_step("Why h_n"), settings={"seq_len": seq_len},
+                               page_values={name: value})
+    if page_takes:
+        check_step(step)
+    else:
+        with pytest.raises(ValueError, match=f"{name}='{value}' is not allowed"):
+            check_step(step)
+    assert page_takes == ((name, value, seq_len) in {
+        ("ts_series", "16", 50), ("ts_step", "50", 50), ("ts_model", "trained", 50)})
+
+
+def test_the_time_steps_page_offers_at_most_its_datas_validation_series() -> None:
+    assert pagevalues.timesteps_rules(50, n_val=4)["ts_series"]("4") == 4
+    with pytest.raises(ValueError, match="from 1 to 4"):
+        pagevalues.timesteps_rules(50, n_val=4)["ts_series"]("5")
+    assert pagevalues.timesteps_defaults(30, trained=False) == {
+        "ts_model": "untrained", "ts_series": 1, "ts_step": 30}
 
 
 def test_every_question_has_its_answer_among_its_choices() -> None:
