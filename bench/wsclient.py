@@ -172,7 +172,7 @@ class LearnerSession:
     run_fragments: tuple[str, ...] = ()
     running: bool = False
     full_runs_finished: int = 0
-    fragment_runs_finished: int = 0
+    fragment_runs_started: int = 0  # the server's fragment runs for this session
     auto_reruns_sent: int = 0
     exceptions: int = 0
     timings: Timings = field(default_factory=Timings)
@@ -317,7 +317,9 @@ class LearnerSession:
             self.run_id = msg.metadata.run.script_run_id
             self.run_fragments = tuple(msg.metadata.run.fragment_ids)
             self.running = True
-            if not self.run_fragments:  # a full run: the browser clears every interval
+            if self.run_fragments:
+                self.fragment_runs_started += 1
+            else:  # a full run: the browser clears every interval
                 self._stop_timers()
         elif kind == "navigation":  # st.navigation names the page it ran
             self.page_script_hash = msg.navigation.page_script_hash
@@ -396,9 +398,7 @@ class LearnerSession:
                 del self.cache[key]
         if run.script_run_id in (self.run_id, ""):
             self.running = False
-        if fragments:
-            self.fragment_runs_finished += 1
-        else:
+        if not fragments:
             self.full_runs_finished += 1
         if self.ready() and self._ready is not None:
             self._ready.set()
