@@ -1,7 +1,7 @@
 """A class on one server: N learners press Train at once.
 
     python -m bench.load [--quick] [--yield] [--clients browser|ws] [--sizes 10,20,30]
-                         [--distinct-up-to 20] [--out PATH]
+                         [--distinct-up-to 20] [--no-idle-during] [--out PATH]
 
 The learners (--clients, on a fresh server per class size, bench.devserver.app_server,
 loopback only):
@@ -22,8 +22,9 @@ clock; ws: the clicks sent one after another from the moment). Per row:
   run's end (median and worst): browser, read by each page itself every 50 ms; ws, when the
   first message holding a loss chart with a point, and the first 'Done', arrived;
 - an idle learner: one more context on the Architecture page changes Units while the class
-  trains; its rerun (Enter until Streamlit's script run has ended) as a ratio to the same
-  rerun on the same server before anyone pressed Train;
+  trains (starting right after the clicks; not with --no-idle-during); its rerun (Enter until
+  Streamlit's script run has ended) as a ratio to the same rerun on the same server before
+  anyone pressed Train;
 - the server's resident memory (peak while training, and with the class gone) and threads;
 - CPU seconds from the click to the last learner's 'Done': the server's, and the clients'
   (the class's browsers or protocol learners, the idle learner's browser, this process):
@@ -543,13 +544,15 @@ def _sample_until(probe: Callable[[], bool], server_pid: int, row: Row, timeout:
 
 
 def _class_row(row: Row, klass, learners: Sequence, idle: Learner, pid: int,
-               repeats: int) -> None:
-    """Press Train together, time the idle learner meanwhile, wait for every run's end."""
+               repeats: int, idle_during: bool = True) -> None:
+    """Press Train together, time the idle learner meanwhile (unless not `idle_during`),
+    wait for every run's end."""
     row.idle_before = idle_rerun_seconds(idle.page, repeats)
     row.rss_start = rss_mb(pid)
     server0, browser0 = cpu_split(pid)
     klass.press(learners)
-    row.idle_during = idle_rerun_seconds(idle.page, repeats, start_units=56)
+    if idle_during:
+        row.idle_during = idle_rerun_seconds(idle.page, repeats, start_units=56)
 
     def all_done() -> bool:
         return all(None not in klass.times(learner).values() for learner in learners)
@@ -569,11 +572,12 @@ def _class_row(row: Row, klass, learners: Sequence, idle: Learner, pid: int,
     row.load = load_average()
 
 
-def measure(klass, n: int, quick: bool, distinct_too: bool, idle_browser) -> list[Row]:
+def measure(klass, n: int, quick: bool, distinct_too: bool, idle_browser,
+            idle_during: bool = True) -> list[Row]:
     """Rows on one fresh server: n learners of `klass` (BrowserLearners, ProtocolLearners)
     share one configuration, then (the same learners, reloaded) n distinct ones if
     `distinct_too`; an idle learner on the Architecture page throughout, in
-    `idle_browser`."""
+    `idle_browser`, changing a knob while the class trains if `idle_during`."""
     shared, distinct = Row(n, True), Row(n, False)
     log = REPO / "artifacts" / f"load-server-{n}.log"
     log.parent.mkdir(exist_ok=True)
@@ -583,7 +587,7 @@ def measure(klass, n: int, quick: bool, distinct_too: bool, idle_browser) -> lis
         idle = open_learners(idle_browser, [f"{server.url}/architecture"], PAGE_READY_JS)[0]
         learners = klass.open([f"{server.url}/train?{_query(i, True, quick)}"
                                for i in range(n)])
-        _class_row(shared, klass, learners, idle, pid, repeats)
+        _class_row(shared, klass, learners, idle, pid, repeats, idle_during)
         if not distinct_too:
             klass.close(learners)
             close_all([idle])
@@ -593,7 +597,7 @@ def measure(klass, n: int, quick: bool, distinct_too: bool, idle_browser) -> lis
             return [shared]
         learners = klass.reopen(learners, [f"{server.url}/train?{_query(i, False, quick)}"
                                            for i in range(n)])
-        _class_row(distinct, klass, learners, idle, pid, repeats)
+        _class_row(distinct, klass, learners, idle, pid, repeats, idle_during)
         klass.close(learners)
         close_all([idle])
         time.sleep(AFTER_CLOSE_S)
@@ -616,12 +620,14 @@ WS_HEADER = (*HEADER[:8], "CPU s: server / clients", *HEADER[9:])
 
 def cells(r: Row) -> list[str]:
     """One row of the table."""
-    before, during = statistics.median(r.idle_before), statistics.median(r.idle_during)
+    before = statistics.median(r.idle_before)
+    during = statistics.median(r.idle_during) if r.idle_during else math.nan
     return [str(r.n), "one shared" if r.shared else "all distinct",
             f"{_fmt(r.first)} / {_fmt(r.first, True)}",
             f"{_fmt(r.done)} / {_fmt(r.done, True)}"
             + (f" ({r.missing} missing)" if r.missing else ""),
-            f"{before:.2f} -> {during:.2f}", f"{during / before:.1f}x",
+            f"{before:.2f} -> " + (f"{during:.2f}" if r.idle_during else "-"),
+            f"{during / before:.1f}x" if r.idle_during else "-",
             f"{r.rss_start:.0f} / {r.rss_peak:.0f} / "
             + (f"{r.rss_after:.0f}" if r.rss_after else "-"),
             str(r.runs), f"{r.server_cpu:.0f} / {r.browser_cpu:.0f}", str(len(r.errors)),
@@ -648,7 +654,7 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str, bool | None]]:
                         worst <= FIRST_POINT_TARGET_S and not r.missing))
     middle = 20 if 20 in sizes else sizes[len(sizes) // 2]
     for r in rows:
-        if r.n == middle:
+        if r.n == middle and r.idle_during:
             ratio = statistics.median(r.idle_during) / statistics.median(r.idle_before)
             out.append((f"idle learner's knob-change rerun during the load / on the idle "
                         f"server, N = {r.n}, {'shared' if r.shared else 'distinct'}",
@@ -667,12 +673,12 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str, bool | None]]:
 
 
 def measure_all(klass, sizes: Sequence[int], quick: bool, distinct_up_to: int,
-                idle_browser) -> list[Row]:
+                idle_browser, idle_during: bool = True) -> list[Row]:
     """Every class size's rows, each size on its own fresh server."""
     rows: list[Row] = []
     for n in sizes:
         print(f"[load] N = {n} ...", file=sys.stderr, flush=True)
-        new = measure(klass, n, quick, n <= distinct_up_to, idle_browser)
+        new = measure(klass, n, quick, n <= distinct_up_to, idle_browser, idle_during)
         rows += new
         print("\n".join(table(new)[2:]), file=sys.stderr, flush=True)
     return rows
@@ -680,7 +686,7 @@ def measure_all(klass, sizes: Sequence[int], quick: bool, distinct_up_to: int,
 
 def run(quick: bool = False, sizes: Sequence[int] | None = None,
         distinct_up_to: int = DISTINCT_UP_TO, yield_cpu: bool = False,
-        clients: str = "browser") -> Section:
+        clients: str = "browser", idle_during: bool = True) -> Section:
     """The benchmark section: the table, the targets, and what it measured."""
     from playwright.sync_api import sync_playwright
 
@@ -692,7 +698,7 @@ def run(quick: bool = False, sizes: Sequence[int] | None = None,
         klass = (BrowserLearners(browser) if browser is not None
                  else ProtocolLearners(yield_cpu))
         try:
-            rows = measure_all(klass, sizes, quick, distinct_up_to, idle_browser)
+            rows = measure_all(klass, sizes, quick, distinct_up_to, idle_browser, idle_during)
         finally:
             klass.shutdown()
             if browser is not None:
@@ -726,6 +732,9 @@ def run(quick: bool = False, sizes: Sequence[int] | None = None,
                 "the benchmark's process (the protocol learners) and the idle learner's "
                 "Chromium. The machine may be shared with other work: its 1-minute load "
                 "average is beside each row.")
+    if not idle_during:
+        sec.add("", "--no-idle-during: the idle learner changes no knob while the class "
+                "trains (its reruns would compete with the class's clicks for the server).")
     sec.table(HEADER if clients == "browser" else WS_HEADER, [cells(r) for r in rows])
     for what, figure, target, ok in targets(rows):
         sec.add(f"- {what}: {figure} (target {target}: {verdict(ok)})")
@@ -755,11 +764,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="the class's learners: Chromium pages, or protocol learners "
                              "(bench.wsclient) that send what the browser sends and draw "
                              "nothing")
+    parser.add_argument("--no-idle-during", dest="idle_during", action="store_false",
+                        help="the idle learner changes no knob while the class trains")
     parser.add_argument("--out", type=Path, default=None, help="also write the section here")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     started = time.perf_counter()
-    text = run(args.quick, sizes, args.distinct_up_to, args.yield_cpu, args.clients).markdown()
+    text = run(args.quick, sizes, args.distinct_up_to, args.yield_cpu, args.clients,
+               args.idle_during).markdown()
     text += f"\n({time.perf_counter() - started:.0f} s)\n"
     print(text)
     if args.out:
