@@ -303,8 +303,6 @@ class ProtocolLearners:
     """The class as protocol learners (bench.wsclient) with the calls bench.load makes of a
     class of browser learners."""
 
-    label = "protocol learners"
-
     def __init__(self, yield_cpu: bool = False) -> None:
         from .wsclient import LearnerClass
 
@@ -346,8 +344,6 @@ class ProtocolLearners:
 
 class BrowserLearners:
     """The class as Chromium contexts (the functions above)."""
-
-    label = "browsers"
 
     def __init__(self, browser) -> None:
         self.browser = browser
