@@ -755,7 +755,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distinct-up-to", type=int, default=DISTINCT_UP_TO,
                         help="the all-distinct row only for classes up to this size")
     parser.add_argument("--yield", dest="yield_cpu", action="store_true",
-                        help="confine the class's browsers to one core, lowest priority")
+                        help="confine the class's browsers (ws: the protocol learners' thread) "
+                             "to one core, lowest priority")
     parser.add_argument("--clients", choices=("browser", "ws"), default="browser",
                         help="the class's learners: Chromium pages, or protocol learners "
                              "(bench.wsclient) that send what the browser sends and draw "
