@@ -1,23 +1,34 @@
-"""A class on one server: N learners in real browsers press Train at once.
+"""A class on one server: N learners press Train at once.
 
-    python -m bench.load [--quick] [--yield] [--sizes 10,20,30] [--distinct-up-to 20]
-                         [--out PATH]
+    python -m bench.load [--quick] [--yield] [--clients browser|ws] [--sizes 10,20,30]
+                         [--distinct-up-to 20] [--no-idle-during] [--out PATH]
 
-One Chromium, one context per learner (its own Streamlit session; --yield: that Chromium
-confined to one core at the lowest priority, so the server has a core the class's browsers
-never take, as if they ran on their own machines), on a fresh server per class size
-(bench.devserver.app_server, loopback only).
-Every learner opens the Train page, waits until it has drawn its empty charts, then all press
-Train at the same moment (a click scheduled on each page's own clock). Per row:
+The learners (--clients, on a fresh server per class size, bench.devserver.app_server,
+loopback only):
+- browser (the default): one Chromium, one context per learner (its own Streamlit session;
+  --yield: that Chromium confined to one core at the lowest priority, so the server has a
+  core the class's browsers never take, as if they ran on their own machines);
+- ws: protocol learners (bench.wsclient): each a Streamlit session driven over its own
+  websocket with the messages the browser sends (its first rerun, widget states, the Train
+  click, the live panel's fragment reruns on the page's schedule), all on one asyncio loop in
+  a thread of this process, drawing nothing (--yield: that thread confined to one core at
+  the lowest priority). What the server does for them is what it does for browsers; what
+  the browsers' own work costs (layout, Plotly.js drawing the charts) is left out.
+Every learner opens the Train page, waits until it has drawn its empty charts (ws: received
+them), then all press Train at the same moment (browser: a click scheduled on each page's own
+clock; ws: the clicks sent one after another from the moment). Per row:
 
 - seconds from the click to the learner's first loss point (median and worst) and to the
-  run's end (median and worst), read by each page itself every 50 ms;
+  run's end (median and worst): browser, read by each page itself every 50 ms; ws, when the
+  first message holding a loss chart with a point, and the first 'Done', arrived;
 - an idle learner: one more context on the Architecture page changes Units while the class
-  trains; its rerun (Enter until Streamlit's script run has ended) as a ratio to the same
-  rerun on the same server before anyone pressed Train;
+  trains (starting right after the clicks; not with --no-idle-during); its rerun (Enter until
+  Streamlit's script run has ended) as a ratio to the same rerun on the same server before
+  anyone pressed Train;
 - the server's resident memory (peak while training, and with the class gone) and threads;
-- CPU seconds from the click to the last learner's 'Done': the server's, and the browsers'
-  (which share these 2 cores here, where a real class's browsers have their own machines);
+- CPU seconds from the click to the last learner's 'Done': the server's, and the clients'
+  (the class's browsers or protocol learners, the idle learner's browser, this process):
+  they share these 2 cores here, where a real class's browsers have their own machines;
 - errors: exception boxes on pages, tracebacks and ERROR lines in the server's log;
 - the 1-minute load average of the machine, which is shared with other work: a busy minute
   slows every figure of its row.
@@ -188,15 +199,21 @@ def classify(texts: Sequence[str]) -> tuple[str, int | None, int | None, int | N
     return "unknown", None, None, None
 
 
+def make_status(texts: Sequence[str], run: str | None, exceptions: int,
+                points: int | None) -> Status:
+    """A Status from what a page shows: its status texts, its URL's run id, its exception
+    boxes and its loss chart's points."""
+    texts = tuple(texts)
+    state, epochs, total, position = classify(texts)
+    joined = next((int(m.group(1)) for t in texts if (m := JOINED.search(t))), None)
+    return Status(state, texts, run, joined, epochs, total, position, exceptions, points)
+
+
 def read_status(page) -> Status:
     """What this learner's Train page says now."""
     raw = page.evaluate(READ_PAGE_JS)
-    texts = tuple(raw["texts"])
-    state, epochs, total, position = classify(texts)
     run = parse_qs(urlsplit(raw["url"]).query).get("run", [None])[0]
-    joined = next((int(m.group(1)) for t in texts if (m := JOINED.search(t))), None)
-    return Status(state, texts, run, joined, epochs, total, position, raw["exceptions"],
-                  raw["points"])
+    return make_status(raw["texts"], run, raw["exceptions"], raw["points"])
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, every: float = 0.25) -> object:
@@ -282,6 +299,86 @@ def idle_rerun_seconds(page, repeats: int = IDLE_RERUNS, start_units: int = 40) 
     return out
 
 
+class ProtocolLearners:
+    """The class as protocol learners (bench.wsclient) with the calls bench.load makes of a
+    class of browser learners."""
+
+    def __init__(self, yield_cpu: bool = False) -> None:
+        from .wsclient import LearnerClass
+
+        cores = sorted(os.sched_getaffinity(0))
+        confined = yield_cpu and len(cores) >= 2
+        self.clients = LearnerClass({cores[-1]} if confined else None,
+                                    BROWSER_NICE if confined else 0)
+
+    def open(self, urls: Iterable[str]) -> list:
+        return self.clients.open(list(urls), timeout=PAGE_TIMEOUT_MS / 1000)
+
+    def reopen(self, learners: Sequence, urls: Sequence[str]) -> list:
+        """A reload: each learner's session closes and a new one opens on its new URL."""
+        self.clients.close(learners)
+        return self.open(urls)
+
+    def press(self, learners: Sequence) -> float:
+        return self.clients.press_together(learners)
+
+    @staticmethod
+    def times(learner) -> dict[str, float | None]:
+        t = learner.timings
+
+        def since(at: float | None) -> float | None:
+            return None if t.clicked is None or at is None else at - t.clicked
+
+        return {"first": since(t.first), "done": since(t.done)}
+
+    @staticmethod
+    def status(learner) -> Status:
+        return make_status(learner.texts(), learner.run_param, learner.exceptions, None)
+
+    def close(self, learners: Iterable) -> None:
+        self.clients.close(learners)
+
+    def shutdown(self) -> None:
+        self.clients.shutdown()
+
+
+class BrowserLearners:
+    """The class as Chromium contexts (the functions above)."""
+
+    def __init__(self, browser) -> None:
+        self.browser = browser
+
+    def open(self, urls: Iterable[str]) -> list[Learner]:
+        return open_learners(self.browser, urls)
+
+    def reopen(self, learners: Sequence[Learner], urls: Sequence[str]) -> list[Learner]:
+        """A reload of every page on its new URL."""
+        for learner, url in zip(learners, urls, strict=True):
+            learner.url = url
+            learner.page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        for learner in learners:
+            learner.page.wait_for_function(TRAIN_READY_JS, timeout=PAGE_TIMEOUT_MS,
+                                           polling=100)
+        return list(learners)
+
+    def press(self, learners: Sequence[Learner]) -> float:
+        return press_train_together(learners)
+
+    @staticmethod
+    def times(learner: Learner) -> dict[str, float | None]:
+        return click_times(learner)
+
+    @staticmethod
+    def status(learner: Learner) -> Status:
+        return read_status(learner.page)
+
+    def close(self, learners: Iterable[Learner]) -> None:
+        close_all(learners)
+
+    def shutdown(self) -> None:
+        pass
+
+
 # ---------------------------------------------------------------------------------------------
 # The server process
 
@@ -328,11 +425,12 @@ def descendants(pid: int) -> set[int]:
 
 
 def cpu_split(server_pid: int) -> tuple[float, float]:
-    """(server's CPU seconds, CPU seconds of this benchmark's other processes: Chromium and
-    Playwright's driver) so far. CPU time, unlike wall time, does not grow when other work
-    shares the machine, so the two say where a row's work went."""
+    """(server's CPU seconds, CPU seconds of the clients: this process, whose thread runs the
+    protocol learners, and its other children, Chromium and Playwright's driver) so far. CPU
+    time, unlike wall time, does not grow when other work shares the machine, so the two say
+    where a row's work went."""
     server = {server_pid} | descendants(server_pid)
-    others = descendants(os.getpid()) - server
+    others = ({os.getpid()} | descendants(os.getpid())) - server
     return sum(map(cpu_seconds, server)), sum(map(cpu_seconds, others))
 
 
@@ -421,7 +519,7 @@ class Row:
     load: float = 0.0
     runs: int = 0  # distinct run ids the learners' URLs name
     server_cpu: float = 0.0  # CPU seconds of the server from the click to the last 'Done'
-    browser_cpu: float = 0.0  # CPU seconds of Chromium (and Playwright's driver) meanwhile
+    browser_cpu: float = 0.0  # CPU seconds of the clients meanwhile (cpu_split)
 
 
 def _query(i: int, shared: bool, quick: bool) -> str:
@@ -441,63 +539,63 @@ def _sample_until(probe: Callable[[], bool], server_pid: int, row: Row, timeout:
         time.sleep(0.25)
 
 
-def _class_row(row: Row, learners: Sequence[Learner], idle: Learner, pid: int,
-               repeats: int) -> None:
-    """Press Train together, time the idle learner meanwhile, wait for every run's end."""
+def _class_row(row: Row, klass, learners: Sequence, idle: Learner, pid: int,
+               repeats: int, idle_during: bool = True) -> None:
+    """Press Train together, time the idle learner meanwhile (unless not `idle_during`),
+    wait for every run's end."""
     row.idle_before = idle_rerun_seconds(idle.page, repeats)
     row.rss_start = rss_mb(pid)
     server0, browser0 = cpu_split(pid)
-    press_train_together(learners)
-    row.idle_during = idle_rerun_seconds(idle.page, repeats, start_units=56)
+    klass.press(learners)
+    if idle_during:
+        row.idle_during = idle_rerun_seconds(idle.page, repeats, start_units=56)
 
     def all_done() -> bool:
-        return all(None not in click_times(learner).values() for learner in learners)
+        return all(None not in klass.times(learner).values() for learner in learners)
 
     _sample_until(all_done, pid, row, timeout=600)
     server1, browser1 = cpu_split(pid)
     row.server_cpu, row.browser_cpu = server1 - server0, browser1 - browser0
     for learner in learners:
-        times = click_times(learner)
+        times = klass.times(learner)
         row.missing += times["first"] is None or times["done"] is None
         row.first += [times["first"]] if times["first"] is not None else []
         row.done += [times["done"]] if times["done"] is not None else []
-    statuses = [read_status(learner.page) for learner in learners]
+    statuses = [klass.status(learner) for learner in learners]
     row.runs = len({s.run_id for s in statuses if s.run_id})
     row.errors = [f"{s.exceptions} exception box(es) on a page" for s in statuses
                   if s.exceptions]
     row.load = load_average()
 
 
-def measure(browser, n: int, quick: bool, distinct_too: bool = True,
-            idle_browser=None) -> list[Row]:
-    """Rows on one fresh server: n learners share one configuration, then (the same
-    contexts, reloaded) n distinct ones if `distinct_too`; an idle learner on the
-    Architecture page throughout (in `idle_browser` if given, else in `browser`)."""
+def measure(klass, n: int, quick: bool, distinct_too: bool, idle_browser,
+            idle_during: bool = True) -> list[Row]:
+    """Rows on one fresh server: n learners of `klass` (BrowserLearners, ProtocolLearners)
+    share one configuration, then (the same learners, reloaded) n distinct ones if
+    `distinct_too`; an idle learner on the Architecture page throughout, in
+    `idle_browser`, changing a knob while the class trains if `idle_during`."""
     shared, distinct = Row(n, True), Row(n, False)
     log = REPO / "artifacts" / f"load-server-{n}.log"
     log.parent.mkdir(exist_ok=True)
     repeats = 1 if quick else IDLE_RERUNS
     with app_server(log_path=log, timeout=120) as server:
         pid = server.proc.pid
-        idle = open_learners(idle_browser or browser, [f"{server.url}/architecture"],
-                             PAGE_READY_JS)[0]
-        learners = open_learners(browser, [f"{server.url}/train?{_query(i, True, quick)}"
-                                           for i in range(n)])
-        _class_row(shared, learners, idle, pid, repeats)
+        idle = open_learners(idle_browser, [f"{server.url}/architecture"], PAGE_READY_JS)[0]
+        learners = klass.open([f"{server.url}/train?{_query(i, True, quick)}"
+                               for i in range(n)])
+        _class_row(shared, klass, learners, idle, pid, repeats, idle_during)
         if not distinct_too:
-            close_all([*learners, idle])
+            klass.close(learners)
+            close_all([idle])
             time.sleep(AFTER_CLOSE_S)
             shared.rss_after = rss_mb(pid)
             shared.errors += log_problems(log)
             return [shared]
-        for i, learner in enumerate(learners):
-            learner.url = f"{server.url}/train?{_query(i, False, quick)}"
-            learner.page.goto(learner.url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
-        for learner in learners:
-            learner.page.wait_for_function(TRAIN_READY_JS, timeout=PAGE_TIMEOUT_MS,
-                                           polling=100)
-        _class_row(distinct, learners, idle, pid, repeats)
-        close_all([*learners, idle])
+        learners = klass.reopen(learners, [f"{server.url}/train?{_query(i, False, quick)}"
+                                           for i in range(n)])
+        _class_row(distinct, klass, learners, idle, pid, repeats, idle_during)
+        klass.close(learners)
+        close_all([idle])
         time.sleep(AFTER_CLOSE_S)
         distinct.rss_after = rss_mb(pid)
         distinct.errors += log_problems(log)
@@ -513,25 +611,28 @@ def _fmt(values: Sequence[float], worst: bool = False) -> str:
 HEADER = ("N", "configurations", "first point s (median / worst)", "done s (median / worst)",
           "idle rerun s (idle server -> during)", "ratio", "RSS MB (start / peak / after)",
           "runs", "CPU s: server / browsers", "errors", "load avg")
+WS_HEADER = (*HEADER[:8], "CPU s: server / clients", *HEADER[9:])
 
 
 def cells(r: Row) -> list[str]:
     """One row of the table."""
-    before, during = statistics.median(r.idle_before), statistics.median(r.idle_during)
+    before = statistics.median(r.idle_before)
+    during = statistics.median(r.idle_during) if r.idle_during else math.nan
     return [str(r.n), "one shared" if r.shared else "all distinct",
             f"{_fmt(r.first)} / {_fmt(r.first, True)}",
             f"{_fmt(r.done)} / {_fmt(r.done, True)}"
             + (f" ({r.missing} missing)" if r.missing else ""),
-            f"{before:.2f} -> {during:.2f}", f"{during / before:.1f}x",
+            f"{before:.2f} -> " + (f"{during:.2f}" if r.idle_during else "-"),
+            f"{during / before:.1f}x" if r.idle_during else "-",
             f"{r.rss_start:.0f} / {r.rss_peak:.0f} / "
             + (f"{r.rss_after:.0f}" if r.rss_after else "-"),
             str(r.runs), f"{r.server_cpu:.0f} / {r.browser_cpu:.0f}", str(len(r.errors)),
             f"{r.load:.1f}"]
 
 
-def table(rows: Sequence[Row]) -> list[str]:
+def table(rows: Sequence[Row], header: Sequence[str] = HEADER) -> list[str]:
     """The rows as a Markdown table."""
-    return ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER),
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(cells(r)) + " |" for r in rows)]
 
 
@@ -549,7 +650,7 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str, bool | None]]:
                         worst <= FIRST_POINT_TARGET_S and not r.missing))
     middle = 20 if 20 in sizes else sizes[len(sizes) // 2]
     for r in rows:
-        if r.n == middle:
+        if r.n == middle and r.idle_during:
             ratio = statistics.median(r.idle_during) / statistics.median(r.idle_before)
             out.append((f"idle learner's knob-change rerun during the load / on the idle "
                         f"server, N = {r.n}, {'shared' if r.shared else 'distinct'}",
@@ -567,20 +668,21 @@ def targets(rows: Sequence[Row]) -> list[tuple[str, str, str, bool | None]]:
     return out
 
 
-def measure_all(browser, sizes: Sequence[int], quick: bool,
-                distinct_up_to: int = DISTINCT_UP_TO, idle_browser=None) -> list[Row]:
+def measure_all(klass, sizes: Sequence[int], quick: bool, distinct_up_to: int,
+                idle_browser, idle_during: bool = True) -> list[Row]:
     """Every class size's rows, each size on its own fresh server."""
     rows: list[Row] = []
     for n in sizes:
         print(f"[load] N = {n} ...", file=sys.stderr, flush=True)
-        new = measure(browser, n, quick, n <= distinct_up_to, idle_browser)
+        new = measure(klass, n, quick, n <= distinct_up_to, idle_browser, idle_during)
         rows += new
         print("\n".join(table(new)[2:]), file=sys.stderr, flush=True)
     return rows
 
 
 def run(quick: bool = False, sizes: Sequence[int] | None = None,
-        distinct_up_to: int = DISTINCT_UP_TO, yield_cpu: bool = False) -> Section:
+        distinct_up_to: int = DISTINCT_UP_TO, yield_cpu: bool = False,
+        clients: str = "browser", idle_during: bool = True) -> Section:
     """The benchmark section: the table, the targets, and what it measured."""
     from playwright.sync_api import sync_playwright
 
@@ -588,26 +690,48 @@ def run(quick: bool = False, sizes: Sequence[int] | None = None,
     sizes = list(sizes or ([3] if quick else SIZES))
     with sync_playwright() as pw:
         idle_browser = launch_chromium(pw)  # the idle learner's, never reniced
-        browser = launch_class_browser(pw, yield_cpu)
+        browser = launch_class_browser(pw, yield_cpu) if clients == "browser" else None
+        klass = (BrowserLearners(browser) if browser is not None
+                 else ProtocolLearners(yield_cpu))
         try:
-            rows = measure_all(browser, sizes, quick, distinct_up_to, idle_browser)
+            rows = measure_all(klass, sizes, quick, distinct_up_to, idle_browser, idle_during)
         finally:
-            browser.close()
+            klass.shutdown()
+            if browser is not None:
+                browser.close()
             idle_browser.close()
     sec = Section("A class on one server (python -m bench.load): N learners press Train at once")
     runs = ("--quick: tiny runs, the figures mean nothing" if quick
             else f"the app's defaults with {EPOCHS} epochs per run")
-    where = (f"--yield: the class's browsers confined to one core at niceness {BROWSER_NICE} "
-             "(the server and the idle learner's browser have the other core to themselves, "
-             "as when a class's browsers run on their own machines)" if yield_cpu else
-             "the class's browsers compete with the server for the cores at equal priority "
-             "(a real class's browsers run on their own machines, so every time here is an "
-             "upper bound)")
-    sec.add(f"Real Chromium learners (one browser, a context each; the idle learner in a "
-            f"browser of its own) on a fresh server per N, {os.cpu_count()} cores, {runs}; "
-            f"{where}. Times from each learner's click, read by its own page. The machine "
-            "may be shared with other work: its 1-minute load average is beside each row.")
-    sec.table(HEADER, [cells(r) for r in rows])
+    if clients == "browser":
+        where = (f"--yield: the class's browsers confined to one core at niceness "
+                 f"{BROWSER_NICE} (the server and the idle learner's browser have the other "
+                 "core to themselves, as when a class's browsers run on their own machines)"
+                 if yield_cpu else
+                 "the class's browsers compete with the server for the cores at equal "
+                 "priority (a real class's browsers run on their own machines, so every time "
+                 "here is an upper bound)")
+        sec.add(f"Real Chromium learners (one browser, a context each; the idle learner in "
+                f"a browser of its own) on a fresh server per N, {os.cpu_count()} cores, "
+                f"{runs}; {where}. Times from each learner's click, read by its own page. "
+                "The machine may be shared with other work: its 1-minute load average is "
+                "beside each row.")
+    else:
+        where = (f"--yield: their thread confined to one core at niceness {BROWSER_NICE}"
+                 if yield_cpu else "their thread at the server's priority")
+        sec.add(f"Protocol learners (bench.wsclient: a Streamlit session each over its own "
+                f"websocket, sending what the browser sends, drawing nothing; all on one "
+                f"asyncio loop in a thread of the benchmark's process, {where}; the idle "
+                f"learner a real Chromium page) on a fresh server per N, {os.cpu_count()} "
+                f"cores, {runs}. Times from each learner's click to the arrival of the "
+                "first message with a loss point and of the first 'Done'. Clients' CPU: "
+                "the benchmark's process (the protocol learners) and the idle learner's "
+                "Chromium. The machine may be shared with other work: its 1-minute load "
+                "average is beside each row.")
+    if not idle_during:
+        sec.add("", "--no-idle-during: the idle learner changes no knob while the class "
+                "trains (its reruns would compete with the class's clicks for the server).")
+    sec.table(HEADER if clients == "browser" else WS_HEADER, [cells(r) for r in rows])
     for what, figure, target, ok in targets(rows):
         sec.add(f"- {what}: {figure} (target {target}: {verdict(ok)})")
         if ok is not None:
@@ -618,6 +742,7 @@ def run(quick: bool = False, sizes: Sequence[int] | None = None,
             "last row of its N (one server per N). The all-distinct row is measured up to "
             f"N = {distinct_up_to} (DISTINCT_UP_TO).")
     sec.data["rows"] = [dataclasses.asdict(r) for r in rows]
+    sec.data["clients"] = clients
     return sec
 
 
@@ -630,12 +755,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distinct-up-to", type=int, default=DISTINCT_UP_TO,
                         help="the all-distinct row only for classes up to this size")
     parser.add_argument("--yield", dest="yield_cpu", action="store_true",
-                        help="confine the class's browsers to one core, lowest priority")
+                        help="confine the class's browsers (ws: the protocol learners' thread) "
+                             "to one core, lowest priority")
+    parser.add_argument("--clients", choices=("browser", "ws"), default="browser",
+                        help="the class's learners: Chromium pages, or protocol learners "
+                             "(bench.wsclient) that send what the browser sends and draw "
+                             "nothing")
+    parser.add_argument("--no-idle-during", dest="idle_during", action="store_false",
+                        help="the idle learner changes no knob while the class trains")
     parser.add_argument("--out", type=Path, default=None, help="also write the section here")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     started = time.perf_counter()
-    text = run(args.quick, sizes, args.distinct_up_to, args.yield_cpu).markdown()
+    text = run(args.quick, sizes, args.distinct_up_to, args.yield_cpu, args.clients,
+               args.idle_during).markdown()
     text += f"\n({time.perf_counter() - started:.0f} s)\n"
     print(text)
     if args.out:
