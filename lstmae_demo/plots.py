@@ -402,7 +402,7 @@ FLOW_COLORS: dict[str, str] = {
 # (Plotly marker symbol, the same shape as a character for the legend)
 FLOW_MARKERS: dict[str, tuple[str, str]] = {
     "sequence": ("circle", "●"),
-    "last": ("circle", "●"),
+    "last": ("star", "★"),  # the same colour as "sequence": one step of the same output
     "h_n": ("square", "■"),
     "state": ("square", "■"),
     "h_state": ("square", "■"),

@@ -21,7 +21,6 @@ from lstmae_demo.latent_plots import series_figure as latent_series
 from lstmae_demo.nn import HANDS_ON
 from lstmae_demo.plots import (
     BACKGROUND,
-    FLOW_COLORS,
     FLOW_MARKERS,
     MIN_TEXT_CONTRAST,
     NOT_SENT,
@@ -189,13 +188,8 @@ def test_flow_chart_marks_each_kind_of_hand_off_with_its_own_marker(tr) -> None:
             assert ((t + 1, rec.name) in markers) == sent, (rec.name, t)
             if sent:
                 assert markers[(t + 1, rec.name)] == FLOW_MARKERS[rec.passes][0]
-    # Two kinds drawn in different colours never share a marker: the shape alone tells them
-    # apart (kinds that share a colour mean the same thing to the next layer).
-    symbol_of_colour: dict[str, str] = {}
-    for key in HANDS_ON:
-        symbol = FLOW_MARKERS[key][0]
-        assert symbol_of_colour.setdefault(FLOW_COLORS[key], symbol) == symbol
-    assert len(set(symbol_of_colour.values())) == len(symbol_of_colour)
+    # Kinds never share a marker but the three "state only" ones, which share a colour too
+    # (test_every_kind_of_hand_on_has_its_own_marker).
     legend = [a.text for a in fig.layout.annotations if "██" in (a.text or "")]
     for key in dict.fromkeys(r.passes for r in tr.layers):
         assert any(FLOW_MARKERS[key][1] in text and HANDS_ON[key] in text for text in legend)
@@ -343,3 +337,15 @@ def test_the_bottleneck_bar_of_the_code_is_named() -> None:
         bars = bottleneck_figure(tr).data[0]
         names = [x for x, text in zip(bars.x, bars.text, strict=True) if text.startswith("code")]
         assert names == [tr.latent]
+
+
+def test_every_kind_of_hand_on_has_its_own_marker() -> None:
+    """The flow chart's legend tells each kind of hand-on by its marker, whatever its colour
+    (two kinds share the sequence colour: every step's output, and the last step's only)."""
+    from lstmae_demo.plots import FLOW_MARKERS
+    symbols = [symbol for symbol, _ in FLOW_MARKERS.values()]
+    shared = {s for s in symbols if symbols.count(s) > 1}
+    kinds = {k for k, (s, _) in FLOW_MARKERS.items() if s in shared}
+    # Only the three "state only" kinds share a marker (and a colour): the state is one
+    # thing handed over, whether (h, c) or h alone.
+    assert kinds <= {"h_n", "state", "h_state"}, kinds
