@@ -142,8 +142,8 @@ def architecture_figure(tr: Trace) -> go.Figure:
         _glyph(fig, mid, 0.75, sequence, color, tr.spec.seq_len)
         fig.add_annotation(x=mid, y=-0.72, showarrow=False, text=f"<b>{label}</b>",
                            font=dict(size=13, color=color))
-        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=f"<i>{axes}</i>",
-                           font=dict(size=11, color=color))
+        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=axes,
+                           font=dict(size=13, color=color))
         if is_latent and not any(r.kind == "Attention" for r in layers):  # else: on the bracket
             verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
             fig.add_annotation(

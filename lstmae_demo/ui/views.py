@@ -135,10 +135,20 @@ def summary_metrics(tr: Trace) -> None:
              delta=f"{tr.params_keras - tr.params_torch:,}", delta_color="off")
 
 
+DIAGRAM_PX_PER_LAYER = 130  # the diagram's room per layer for its labels to stay apart
+
+
 def diagram(tr: Trace) -> None:
     """The left-to-right architecture diagram."""
-    st.plotly_chart(architecture_figure(tr), width="stretch", key="arch_diagram",
-                    config={"displayModeBar": False})
+    # Narrower than this, its labels would run into each other: the box scrolls sideways
+    # (lstmae_demo/ui/layout.py) and a phone is told so.
+    room = DIAGRAM_PX_PER_LAYER * len(tr.layers)
+    st.html(f"<style>.st-key-diagram_box {{ --diagram-min: {room}px; }}</style>")
+    with st.container(key="diagram_box"):
+        st.plotly_chart(architecture_figure(tr), width="stretch", key="arch_diagram",
+                        config={"displayModeBar": False})
+    with st.container(key="diagram_scroll_hint"):
+        st.caption("The diagram is wider than this screen: swipe it sideways.")
     st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "
                "one vector (or state) per example. The thick arrow leaves the code.")
 

@@ -21,10 +21,10 @@ st.caption(f"Source: [{entry.source}]({entry.source_url})."
            + " Change the model in the sidebar. Every shape and count on this page comes from "
            "the shape tracer (checked against real forward passes); this page does not train "
            "your model.")
-views.summary_metrics(tr)
 with st.container(border=True):
     st.markdown(f"**Verdict.** {verdict(tr)}")
-views.diagram(tr)
+views.diagram(tr)  # the verdict and the diagram first: together on a 1280x720 screen
+views.summary_metrics(tr)
 for note in tr.notes:
     st.info(note)
 

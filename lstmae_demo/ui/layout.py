@@ -1,0 +1,127 @@
+"""The page's layout at phone, projector and desktop sizes, and the presentation view.
+
+`?present=1` in a link opens the presentation view (for a projector): larger text, the
+sidebar folded away and the page links on a bar at the top, so a page's essential figure
+and its explanation fit one screen. The value is checked on the server (1 or 0; anything
+else opens the normal view with a note saying what was wrong, shown as text) and kept in the
+session, so it survives moving between pages like the sidebar's settings; a switch at the top
+of the sidebar turns it on and off.
+
+app.py calls `presenting()` before st.set_page_config (the sidebar's starting state depends
+on it), `switch()` before the sidebar draws its settings, and `keep_in_url()` after the
+sidebar has rewritten the query.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..settings import shown
+
+PRESENT = "present"  # the URL's name
+STATE_KEY = "_present"  # this session's choice: the one source of truth (not a widget's)
+SWITCH_KEY = "present_switch"  # the switch's widget key
+NOTE_KEY = "_present_note"  # what was wrong with the link's value (plain text)
+SEEN_KEY = "_present_seen"  # the link's value has been read (once per session)
+PHONE_MAX_PX = 640  # Streamlit folds the sidebar away below this width
+
+# Shared by every page. Plain CSS of our own: no text from a link or a file goes in here.
+BASE_CSS = f"""
+/* Less empty space above the title, so the first figure comes higher up the screen. */
+[data-testid=stMainBlockContainer] {{ padding: 3.5rem 3rem 6rem; }}
+/* Titles: one size that scales with the window, at most two lines at 1280 px; whole words
+   only ("TimeDistributed(Dense)" never breaks in the middle). */
+[data-testid=stMain] h1 {{
+  font-size: clamp(1.55rem, 0.9rem + 1.6vw, 2.4rem); line-height: 1.2;
+  overflow-wrap: normal; word-break: normal; hyphens: manual; }}
+[data-testid=stMain] h1 code {{ font-size: 0.9em; }}
+[data-testid=stMain] h2 {{ font-size: clamp(1.35rem, 0.9rem + 1vw, 2rem); }}
+/* Plotly's tool bar shows only while the pointer is over its chart (on a touch screen, after
+   a tap), and above the chart's top edge, not over a title or a legend. */
+[data-testid=stPlotlyChart] .modebar-container {{ opacity: 0; transition: opacity 0.2s; }}
+[data-testid=stPlotlyChart]:hover .modebar-container,
+[data-testid=stPlotlyChart]:focus-within .modebar-container {{ opacity: 1; }}
+/* The architecture diagram needs this much room for its labels to stay apart; a narrower
+   screen scrolls it sideways (the hint below it says so). */
+.st-key-diagram_box {{ overflow-x: auto; }}
+.st-key-diagram_box .st-key-arch_diagram {{ min-width: var(--diagram-min, 760px); }}
+/* The hint that the settings are behind the menu: on a phone only. */
+[data-testid=stLayoutWrapper]:has(> .st-key-phone_hint),
+[data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{ display: none; }}
+@media (max-width: {PHONE_MAX_PX}px) {{
+  [data-testid=stLayoutWrapper]:has(> .st-key-phone_hint),
+  [data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{ display: flex; }}
+  [data-testid=stMainBlockContainer] {{ padding: 3rem 1rem 4rem; }}
+}}
+"""
+
+# The presentation view: larger text everywhere (Streamlit sizes its text in rem), the
+# sidebar folded away (its button stays at the top left).
+PRESENT_CSS = """
+html { font-size: 19px; }
+[data-testid=stMainBlockContainer] { padding-top: 3.2rem; padding-left: 2.5rem;
+  padding-right: 2.5rem; max-width: none; }
+[data-testid=stMain] h1 { font-size: clamp(1.5rem, 0.8rem + 1.4vw, 2.2rem); }
+[data-testid=stLayoutWrapper]:has(> .st-key-phone_hint) { display: flex; }
+"""
+
+
+def parse_present(raw: str) -> bool:
+    """The link's `present` value: 1 (the presentation view) or 0; ValueError otherwise."""
+    text = str(raw).strip()
+    if text not in ("0", "1"):
+        raise ValueError("must be 1 (the presentation view) or 0")
+    return text == "1"
+
+
+def presenting() -> bool:
+    """Whether this session shows the presentation view (the link's value, read once)."""
+    state = st.session_state
+    if SEEN_KEY not in state:
+        state[SEEN_KEY] = True
+        raw = st.query_params.get(PRESENT)
+        state[STATE_KEY] = False
+        if raw is not None:
+            try:
+                state[STATE_KEY] = parse_present(raw)
+            except ValueError as err:
+                state[NOTE_KEY] = f"{PRESENT}={shown(raw)} in the link was not used: {err}"
+    return bool(state[STATE_KEY])
+
+
+def _switched() -> None:
+    st.session_state[STATE_KEY] = bool(st.session_state.get(SWITCH_KEY))
+
+
+def switch() -> None:
+    """The presentation switch at the top of the sidebar, the page's CSS, and the hints."""
+    present = presenting()
+    st.session_state[SWITCH_KEY] = present  # the session's value, whatever the widget kept
+    st.sidebar.toggle("Presentation view", key=SWITCH_KEY, on_change=_switched,
+                      help="For a projector: larger text, the sidebar folded away, the page "
+                      "links at the top. Kept in the link as present=1.")
+    st.html(f"<style>{BASE_CSS}{PRESENT_CSS if present else ''}</style>")
+    if note := st.session_state.pop(NOTE_KEY, None):
+        st.warning("A value in the link was not used:")
+        st.text(note)  # it quotes the link: text, never Markdown
+    with st.container(key="phone_hint"):
+        st.caption("Settings and the presentation switch: open the sidebar with » at the "
+                   "top left.")
+
+
+def keep_in_url() -> None:
+    """Put present=1 in the URL (after the sidebar has rewritten it), or leave it out."""
+    if presenting():
+        st.query_params[PRESENT] = "1"
+    else:
+        st.query_params.pop(PRESENT, None)
+
+
+def page_config() -> dict:
+    """The parts of st.set_page_config that depend on the view."""
+    return dict(initial_sidebar_state="collapsed" if presenting() else "auto")
+
+
+def navigation_position() -> str:
+    """Where the page links go: the sidebar, or a bar at the top in the presentation view."""
+    return "top" if presenting() else "sidebar"
