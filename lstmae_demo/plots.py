@@ -105,14 +105,16 @@ def _skips(fig: go.Figure, tr: Trace, gap: float) -> tuple[bool, bool]:
     return above, below
 
 
-def architecture_figure(tr: Trace) -> go.Figure:
+def architecture_figure(tr: Trace, text_scale: float = 1.0) -> go.Figure:
     """Left-to-right diagram: a box per layer, arrows labelled with the tensor passed on.
 
     Sequences (batch, seq, ...) are drawn as a deck of cards, per-example vectors and states
     as one bar; the latent's arrow is thick and labelled 'bottleneck' (or 'no bottleneck').
     Shapes are written under the arrows, below the boxes, so long labels never cover a box.
     An input that skips boxes (attention reading every encoder output) is a bracket above
-    the boxes, or below them for a second one.
+    the boxes, or below them for a second one. `text_scale` enlarges every label (the
+    presentation view's projector); the page gives the diagram room for its labels to stay
+    apart (lstmae_demo/ui/views.py, diagram).
     """
     fig = go.Figure()
     layers = tr.layers
@@ -156,6 +158,9 @@ def architecture_figure(tr: Trace) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-1.75 if below else -1.15, 2.1 if above else 1.45])
     fig.update_layout(height=360 + 60 * (above + below), margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False)
+    for note in fig.layout.annotations:
+        if note.font.size:
+            note.font.size = round(note.font.size * text_scale)
     return fig
 
 

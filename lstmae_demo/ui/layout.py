@@ -32,15 +32,19 @@ BASE_CSS = f"""
 /* Titles: one size that scales with the window, at most two lines at 1280 px; whole words
    only ("TimeDistributed(Dense)" never breaks in the middle). */
 [data-testid=stMain] h1 {{
-  font-size: clamp(1.55rem, 0.9rem + 1.6vw, 2.4rem); line-height: 1.2;
+  font-size: clamp(1.55rem, 0.9rem + 1.6vw, 2.4rem); line-height: 1.2; }}
+[data-testid=stMain] :is(h1, h2, h3, h4, h5) {{
   overflow-wrap: normal; word-break: normal; hyphens: manual; }}
 [data-testid=stMain] h1 code {{ font-size: 0.9em; }}
 [data-testid=stMain] h2 {{ font-size: clamp(1.35rem, 0.9rem + 1vw, 2rem); }}
-/* Plotly's tool bar shows only while the pointer is over its chart (on a touch screen, after
-   a tap), and above the chart's top edge, not over a title or a legend. */
+/* Plotly's tool bar shows only while a pointer is over its chart. A touch screen has no
+   hover: a tap would leave it over the chart's title and legend, so it is not shown there
+   (a double tap still resets a zoomed chart). */
 [data-testid=stPlotlyChart] .modebar-container {{ opacity: 0; transition: opacity 0.2s; }}
-[data-testid=stPlotlyChart]:hover .modebar-container,
-[data-testid=stPlotlyChart]:focus-within .modebar-container {{ opacity: 1; }}
+[data-testid=stPlotlyChart]:hover .modebar-container {{ opacity: 1; }}
+@media (hover: none) {{
+  [data-testid=stPlotlyChart] .modebar-container {{ display: none; }}
+}}
 /* The architecture diagram needs this much room for its labels to stay apart; a narrower
    screen scrolls it sideways (the hint below it says so). */
 .st-key-diagram_box {{ overflow-x: auto; }}
@@ -58,11 +62,10 @@ BASE_CSS = f"""
 # The presentation view: larger text everywhere (Streamlit sizes its text in rem), the
 # sidebar folded away (its button stays at the top left).
 PRESENT_CSS = """
-html { font-size: 19px; }
-[data-testid=stMainBlockContainer] { padding-top: 3.2rem; padding-left: 2.5rem;
+html { font-size: 20px; }
+[data-testid=stMainBlockContainer] { padding-top: 4rem; padding-left: 2.5rem;
   padding-right: 2.5rem; max-width: none; }
 [data-testid=stMain] h1 { font-size: clamp(1.5rem, 0.8rem + 1.4vw, 2.2rem); }
-[data-testid=stLayoutWrapper]:has(> .st-key-phone_hint) { display: flex; }
 """
 
 
@@ -104,7 +107,7 @@ def switch() -> None:
     if note := st.session_state.pop(NOTE_KEY, None):
         st.warning("A value in the link was not used:")
         st.text(note)  # it quotes the link: text, never Markdown
-    with st.container(key="phone_hint"):
+    with st.container(key="phone_hint"):  # shown on a phone only (BASE_CSS)
         st.caption("Settings and the presentation switch: open the sidebar with » at the "
                    "top left.")
 

@@ -242,14 +242,18 @@ def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
     Drawn before the first run too (empty curves, the series alone), so the browser has
     loaded its charting code before Train is pressed and the first point shows at once.
     """
-    log_y = st.toggle("Log scale", value=True, key="loss_log")
-    loss_name = get_arch(config.spec.arch).model.loss_name
-    st.plotly_chart(_loss_chart(view, run_id, loss_name, total_epochs, log_y),
-                    width="stretch", key="loss_chart")
+    # Side by side, so the curve and the series it describes are on one screen at 1280x720
+    # (a phone, narrower than 640 px, stacks the columns).
+    loss_side, recon_side = st.columns([2, 3])
+    with loss_side:
+        log_y = st.toggle("Log scale", value=True, key="loss_log")
+        loss_name = get_arch(config.spec.arch).model.loss_name
+        st.plotly_chart(_loss_chart(view, run_id, loss_name, total_epochs, log_y),
+                        width="stretch", key="loss_chart")
+    recon_side.plotly_chart(_recon_chart(view, run_id, data, run), width="stretch",
+                            key="recon_chart", config={"displayModeBar": False})
     for note in reading_notes(config):
         st.caption(note)
-    st.plotly_chart(_recon_chart(view, run_id, data, run), width="stretch", key="recon_chart",
-                    config={"displayModeBar": False})
 
 
 def _same_settings(a: AppConfig, b: AppConfig) -> bool:

@@ -14,6 +14,7 @@ from ..shapes.explain import bottleneck_sentence, verdict
 from ..shapes.trace import Trace, trace
 from ..spec import ModelSpec, SpecError, normalised
 from .cache import dataset
+from .layout import presenting
 from .sidebar import choose, current
 
 
@@ -82,20 +83,26 @@ def architecture_overview(config: AppConfig) -> None:
 
 def layer_table(tr: Trace) -> None:
     """The tracer's records as a table, one row per layer, then what each does to the shape."""
-    rows = []
+    rows, code = [], []
     for rec in tr.layers:
         state = "" if rec.h_n is None else f"h_n {_shape(rec.h_n)}, c_n {_shape(rec.c_n)}"
+        name = rec.name + ("  ← code" if rec.name == tr.latent else "")
         rows.append({
-            "layer": rec.name + ("  ← code" if rec.name == tr.latent else ""),
+            "layer": name,
             "output shape": _shape(rec.output_shape),
             "axes": "(" + ", ".join(rec.axes) + ")",
             "tensor": "sequence" if rec.is_sequence else "per example",
-            "Keras": rec.keras,
-            "PyTorch": rec.torch,
             "params (PyTorch)": rec.params_torch,
             "LSTM state": state,
         })
-    st.dataframe(rows, hide_index=True, width="stretch")
+        # The tracer's own code strings (no backticks in them), as code that wraps.
+        code.append({"layer": name, "Keras": f"`{rec.keras}`", "PyTorch": f"`{rec.torch}`"})
+    # The shapes fit a desktop's width; on a narrower screen the table scrolls sideways with
+    # the layer's name pinned, so what moved is clear. The code lines are long: a table of
+    # their own whose cells wrap, so every column is on screen at every width.
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"layer": st.column_config.TextColumn(pinned=True)})
+    st.table(code, border="horizontal")
     previous = None
     lines = []
     for rec in tr.layers:
@@ -136,17 +143,20 @@ def summary_metrics(tr: Trace) -> None:
 
 
 DIAGRAM_PX_PER_LAYER = 130  # the diagram's room per layer for its labels to stay apart
+DIAGRAM_MIN_PX = 760  # and in all: a bracket's sentence (EncDec-AD's input) must fit
+PRESENT_TEXT_SCALE = 1.2  # the diagram's labels in the presentation view (a projector)
 
 
 def diagram(tr: Trace) -> None:
     """The left-to-right architecture diagram."""
     # Narrower than this, its labels would run into each other: the box scrolls sideways
     # (lstmae_demo/ui/layout.py) and a phone is told so.
-    room = DIAGRAM_PX_PER_LAYER * len(tr.layers)
+    scale = PRESENT_TEXT_SCALE if presenting() else 1.0
+    room = round(scale * max(DIAGRAM_MIN_PX, DIAGRAM_PX_PER_LAYER * len(tr.layers)))
     st.html(f"<style>.st-key-diagram_box {{ --diagram-min: {room}px; }}</style>")
     with st.container(key="diagram_box"):
-        st.plotly_chart(architecture_figure(tr), width="stretch", key="arch_diagram",
-                        config={"displayModeBar": False})
+        st.plotly_chart(architecture_figure(tr, text_scale=scale), width="stretch",
+                        key="arch_diagram", config={"displayModeBar": False})
     with st.container(key="diagram_scroll_hint"):
         st.caption("The diagram is wider than this screen: swipe it sideways.")
     st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "
