@@ -85,5 +85,7 @@ def title_lines(page: Page) -> int:
 
 
 def layer_table_fits(page: Page) -> bool | None:
-    """Whether the layer table shows all its columns (None: no table on the page)."""
+    """Whether the layer table (the page's first dataframe) shows all its columns."""
+    page.locator("[data-testid=stMain] [data-testid=stDataFrame] .dvn-scroller").first.wait_for(
+        state="attached")
     return page.evaluate(TABLE_FITS_JS)
