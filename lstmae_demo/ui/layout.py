@@ -55,7 +55,7 @@ BASE_CSS = f"""
 @media (max-width: {PHONE_MAX_PX}px) {{
   [data-testid=stLayoutWrapper]:has(> .st-key-phone_hint),
   [data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{ display: flex; }}
-  [data-testid=stMainBlockContainer] {{ padding: 3rem 1rem 4rem; }}
+  [data-testid=stMainBlockContainer] {{ padding: 4.25rem 1rem 4rem; }}
 }}
 """
 
