@@ -45,16 +45,17 @@ BASE_CSS = f"""
 @media (hover: none) {{
   [data-testid=stPlotlyChart] .modebar-container {{ display: none; }}
 }}
-/* The architecture diagram needs this much room for its labels to stay apart; a narrower
-   screen scrolls it sideways (the hint below it says so). */
-.st-key-diagram_box {{ overflow-x: auto; }}
+/* The architecture diagram needs this much room for its labels to stay apart
+   (views.diagram sets it); a narrower space scrolls it sideways, and its hint shows (a
+   container query, views.diagram) and stays in view while it scrolls. */
+.st-key-diagram_box {{ overflow-x: auto; container: diagram / inline-size; }}
 .st-key-diagram_box .st-key-arch_diagram {{ min-width: var(--diagram-min, 760px); }}
+[data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{
+  display: none; position: sticky; left: 0; }}
 /* The hint that the settings are behind the menu: on a phone only. */
-[data-testid=stLayoutWrapper]:has(> .st-key-phone_hint),
-[data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{ display: none; }}
+[data-testid=stLayoutWrapper]:has(> .st-key-phone_hint) {{ display: none; }}
 @media (max-width: {PHONE_MAX_PX}px) {{
-  [data-testid=stLayoutWrapper]:has(> .st-key-phone_hint),
-  [data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{ display: flex; }}
+  [data-testid=stLayoutWrapper]:has(> .st-key-phone_hint) {{ display: flex; }}
   [data-testid=stMainBlockContainer] {{ padding: 4.25rem 1rem 4rem; }}
 }}
 """
@@ -63,8 +64,8 @@ BASE_CSS = f"""
 # sidebar folded away (its button stays at the top left).
 PRESENT_CSS = """
 html { font-size: 20px; }
-[data-testid=stMainBlockContainer] { padding-top: 4rem; padding-left: 2.5rem;
-  padding-right: 2.5rem; max-width: none; }
+[data-testid=stMainBlockContainer] { padding-top: 4rem; padding-left: 1.5rem;
+  padding-right: 1.5rem; max-width: none; }
 [data-testid=stMain] h1 { font-size: clamp(1.5rem, 0.8rem + 1.4vw, 2.2rem); }
 """
 

@@ -142,23 +142,39 @@ def summary_metrics(tr: Trace) -> None:
              delta=f"{tr.params_keras - tr.params_torch:,}", delta_color="off")
 
 
-DIAGRAM_PX_PER_LAYER = 130  # the diagram's room per layer for its labels to stay apart
-DIAGRAM_MIN_PX = 760  # and in all: a bracket's sentence (EncDec-AD's input) must fit
-PRESENT_TEXT_SCALE = 1.2  # the diagram's labels in the presentation view (a projector)
+# The diagram's labels under neighbouring arrows stay apart when the arrows are this far apart
+# (the widest, "batch, seq, features" at 13 px, is ~106 px); a bracket's sentence (EncDec-AD's
+# input, below its boxes) needs the whole diagram this wide.
+DIAGRAM_LABEL_PX = 116
+DIAGRAM_MIN_PX = 760
+PRESENT_TEXT_SCALE = 1.15  # the diagram's labels in the presentation view (a projector)
+
+
+def diagram_width(tr: Trace, scale: float = 1.0) -> int:
+    """The narrowest the diagram can be drawn with its labels apart, in px: its arrows are
+    one box-gap apart, with 0.75 of a gap of padding and 20 px of margin in all
+    (plots.architecture_figure)."""
+    arrows = len(tr.layers) - 1 + 0.75
+    return round(scale * max(DIAGRAM_MIN_PX, 20 + DIAGRAM_LABEL_PX * arrows))
 
 
 def diagram(tr: Trace) -> None:
     """The left-to-right architecture diagram."""
-    # Narrower than this, its labels would run into each other: the box scrolls sideways
-    # (lstmae_demo/ui/layout.py) and a phone is told so.
+    # Narrower than its width, its labels would run into each other: the box scrolls
+    # sideways (lstmae_demo/ui/layout.py), and says so only when it is that narrow (a
+    # container query on the box's own width).
     scale = PRESENT_TEXT_SCALE if presenting() else 1.0
-    room = round(scale * max(DIAGRAM_MIN_PX, DIAGRAM_PX_PER_LAYER * len(tr.layers)))
-    st.html(f"<style>.st-key-diagram_box {{ --diagram-min: {room}px; }}</style>")
+    room = diagram_width(tr, scale)
+    st.html(f"<style>.st-key-diagram_box {{ --diagram-min: {room}px; }} "
+            f"@container diagram (max-width: {room - 1}px) {{ "
+            "[data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) "
+            "{ display: flex; } }</style>")
     with st.container(key="diagram_box"):
+        with st.container(key="diagram_scroll_hint"):
+            st.caption("The diagram is wider than this space: scroll or swipe it sideways "
+                       "to see all of it.")
         st.plotly_chart(architecture_figure(tr, text_scale=scale), width="stretch",
                         key="arch_diagram", config={"displayModeBar": False})
-    with st.container(key="diagram_scroll_hint"):
-        st.caption("The diagram is wider than this screen: swipe it sideways.")
     st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "
                "one vector (or state) per example. The thick arrow leaves the code.")
 

@@ -79,6 +79,21 @@ def diagram_label_problems(page: Page, root: str = DIAGRAM) -> list[str]:
             + [f"{a!r} is cut off at the diagram's edge" for a in found["outside"]])
 
 
+def diagram_hint_problem(page: Page) -> str:
+    """'' when the diagram's "scroll sideways" hint shows exactly when the diagram is wider
+    than its box (cut off without a word, or a hint with nothing to scroll, is a problem)."""
+    box, hint = page.evaluate("""() => {
+      const box = document.querySelector('.st-key-diagram_box');
+      const hint = document.querySelector('.st-key-diagram_scroll_hint');
+      return [[box.scrollWidth, box.clientWidth], hint && hint.checkVisibility()];
+    }""")
+    wider = box[0] > box[1] + 1
+    if wider != bool(hint):
+        return (f"the diagram is {box[0]} px wide in a {box[1]} px box, and its scroll hint is "
+                f"{'shown' if hint else 'hidden'}")
+    return ""
+
+
 def title_lines(page: Page) -> int:
     """How many lines the page's title wraps to."""
     return page.evaluate(TITLE_LINES_JS)
