@@ -118,7 +118,7 @@ def architecture_figure(tr: Trace, text_scale: float = 1.0) -> go.Figure:
     """
     fig = go.Figure()
     layers = tr.layers
-    gap, half = 2.4, 0.64
+    gap, half = 2.4, 0.7  # a box holds "Embedding" in 13 px bold at the narrowest spacing
     for i, rec in enumerate(layers):
         x = i * gap
         is_latent = rec.name == tr.latent

@@ -2,10 +2,10 @@
 
 `?present=1` in a link opens the presentation view (for a projector): larger text, the
 sidebar folded away and the page links on a bar at the top, so the Architecture page's
-verdict and whole diagram fit one 1280x720 screen (tests/browser/test_layout.py). The value is checked on the server (1 or 0; anything
-else opens the normal view with a note saying what was wrong, shown as text) and kept in the
-session, so it survives moving between pages like the sidebar's settings; a switch at the top
-of the sidebar turns it on and off.
+verdict and whole diagram fit one 1280x720 screen (tests/browser/test_layout.py). The value
+is checked on the server (1 or 0; anything else opens the normal view with a note saying what
+was wrong, shown as text) and kept in the session, so it survives moving between pages like
+the sidebar's settings; a switch at the top of the sidebar turns it on and off.
 
 app.py calls `page_config()` in st.set_page_config (the sidebar's starting state depends
 on the view), `navigation_position()` in st.navigation, `switch()` before the sidebar draws

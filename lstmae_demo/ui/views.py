@@ -81,6 +81,11 @@ def architecture_overview(config: AppConfig) -> None:
             _card(config, arch)
 
 
+CHAR_PX = 7.4  # a character of the grid's 14 px font, a little on the wide side
+CELL_PADDING_PX = 24
+STATE_COLUMN_MIN_PX = 100  # its header
+
+
 def layer_table(tr: Trace) -> None:
     """The tracer's records as a table, one row per layer, then what each does to the shape."""
     rows, code = [], []
@@ -100,8 +105,13 @@ def layer_table(tr: Trace) -> None:
     # The shapes fit a desktop's width; on a narrower screen the table scrolls sideways with
     # the layer's name pinned, so what moved is clear. The code lines are long: a table of
     # their own whose cells wrap, so every column is on screen at every width.
-    st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"layer": st.column_config.TextColumn(pinned=True)})
+    # The grid sizes a column by its header and first rows, which cut the LSTM state off
+    # (issue #13): that column gets the width of its longest entry.
+    longest = max(len(row["LSTM state"]) for row in rows)
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "layer": st.column_config.TextColumn(pinned=True),
+        "LSTM state": st.column_config.TextColumn(
+            width=max(STATE_COLUMN_MIN_PX, round(CHAR_PX * longest) + CELL_PADDING_PX))})
     st.table(code, border="horizontal")
     previous = None
     lines = []
