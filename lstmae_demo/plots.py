@@ -165,20 +165,26 @@ def architecture_figure(tr: Trace, text_scale: float = 1.0) -> go.Figure:
 
 
 def bottleneck_figure(tr: Trace) -> go.Figure:
-    """Numbers per example, layer by layer (log scale): where the data is squeezed."""
+    """Numbers per example, layer by layer (log scale): where the data is squeezed.
+
+    One bar per layer, top to bottom in the model's order, each named on its own line at the
+    left, so the names never tilt or run into each other on a narrow screen.
+    """
     names = [r.name for r in tr.layers]
     values = [r.numbers_per_example for r in tr.layers]
     colors = [VECTOR_COLOR if r.name == tr.latent else
               (SEQUENCE_COLOR if r.is_sequence else "#7f8c8d") for r in tr.layers]
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=values,
-                           textposition="outside", cliponaxis=False))
-    fig.add_hline(y=tr.input_per_example, line_dash="dash", line_color=INK,
-                  annotation_text=f"input: {tr.input_per_example}",
-                  annotation_position="top left")
+    fig = go.Figure(go.Bar(y=names, x=values, orientation="h", marker_color=colors,
+                           text=values, textposition="outside", cliponaxis=False))
+    fig.add_vline(x=tr.input_per_example, line_dash="dash", line_color=INK)
+    fig.add_annotation(x=math.log10(tr.input_per_example), y=1, xref="x", yref="paper",
+                       yanchor="bottom", showarrow=False,
+                       text=f"input: {tr.input_per_example}", font=dict(size=13, color=INK))
     top = math.log10(max(max(values), tr.input_per_example)) + 0.6
-    fig.update_yaxes(type="log", title="numbers per example", range=[0, top])
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                      plot_bgcolor="white")
+    fig.update_xaxes(type="log", title="numbers per example", range=[0, top], dtick=1)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(height=90 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
+                      font=FONT, plot_bgcolor="white")
     return fig
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 DIAGRAM = ".st-key-arch_diagram"  # the Architecture page's diagram (its st.plotly_chart key)
+BOTTLENECK_METER = ".st-key-bottleneck_meter"  # its numbers per example, layer by layer
 TITLE_MAX_LINES = 2  # at 1280x720: a third line pushed the diagram below the fold
 
 # [[text a, text b, overlap width, overlap height], ...] and the labels that leave the

@@ -5,7 +5,7 @@ Train after a short run, Latent space of that run, Time steps, Anomalies on the 
 set after a short run, Compare after a short comparison. Looks are judged by a person; the
 test fails only on what a machine can tell: a page without its heading, its sidebar settings or its charts, an
 exception box, a dialog, a console error; and on layout (layout_checks.py): an architecture
-diagram's labels overlapping or cut off at any size (or the diagram wider than the page
+diagram's (or its bottleneck meter's) labels overlapping or cut off at any size (or the diagram wider than the page
 without its "scroll sideways" hint), a title on more than two lines at
 1280x720, a layer table that hides columns at 1440x900, a phone with no hint where the
 settings are.
@@ -26,6 +26,7 @@ from browser_helpers import (
     wait_for_streamlit,
 )
 from layout_checks import (
+    BOTTLENECK_METER,
     TITLE_MAX_LINES,
     diagram_hint_problem,
     diagram_label_problems,
@@ -72,6 +73,8 @@ def check_layout(page: Page, size: str, diagram: bool) -> None:
         problems = diagram_label_problems(page)
         assert not problems, f"{size}: " + "; ".join(problems)
         assert not diagram_hint_problem(page), f"{size}: {diagram_hint_problem(page)}"
+        problems = diagram_label_problems(page, BOTTLENECK_METER)
+        assert not problems, f"{size}, bottleneck meter: " + "; ".join(problems)
         if size == "desktop":
             assert layer_table_fits(page), "the layer table hides columns at 1440x900"
     if size == "projector":
