@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lstmae_demo.ui import a11y, pageurl
+from lstmae_demo.ui import a11y, layout, pageurl
 from lstmae_demo.ui.sidebar import current, guard_widget_states, sidebar
 from lstmae_demo.ui.training import follow_link, stop_if_changed
 from lstmae_demo.ui.warmup import warm_up_process
@@ -18,7 +18,9 @@ from lstmae_demo.ui.warmup import warm_up_process
 # The tab icon is a file of ours: a Material icon name makes the browser fetch it from a font
 # host on the internet, which fails in a classroom without one (a console error on every page).
 ICON = Path(__file__).parent / "lstmae_demo" / "ui" / "assets" / "icon.png"
-st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon=str(ICON), layout="wide")
+# The presentation view (?present=1) folds the sidebar away: lstmae_demo/ui/layout.py.
+st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon=str(ICON), layout="wide",
+                   **layout.page_config())
 a11y.inject()  # the focus ring and readable caption links, on every page
 
 pages = [
@@ -42,9 +44,11 @@ pages = [
 ]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page
-page = st.navigation(pages)
+page = st.navigation(pages, position=layout.navigation_position())
 pageurl.capture()  # a page's own URL values, before the sidebar rewrites the query
 follow_link()  # ?run=<id>: attach to that run and take its settings, before the sidebar draws
 stop_if_changed(current())  # before the sidebar writes the URL: a run let go leaves the URL
+layout.switch()  # the presentation switch, the CSS for every size, the phone's hint
 sidebar()
+layout.keep_in_url()  # after the sidebar rewrote the query
 page.run()

@@ -155,7 +155,8 @@ def _skips(fig: go.Figure, tr: Trace, gap: float) -> tuple[bool, bool]:
     return above, below
 
 
-def architecture_figure(tr: Trace, highlight: str | None = None) -> go.Figure:
+def architecture_figure(tr: Trace, highlight: str | None = None,
+                        text_scale: float = 1.0) -> go.Figure:
     """Left-to-right diagram: a box per layer, arrows labelled with the tensor passed on.
 
     Sequences (batch, seq, ...) are drawn as a deck of cards, per-example vectors and states
@@ -164,10 +165,13 @@ def architecture_figure(tr: Trace, highlight: str | None = None) -> go.Figure:
     An input that skips boxes (attention reading every encoder output) is a bracket above
     the boxes, or below them for a second one. `highlight` names a record whose box gets a
     thick dashed frame (the layer a Quiz question is about; no text, so no label can overlap).
+    `text_scale` enlarges every label (the
+    presentation view's projector); the page gives the diagram room for its labels to stay
+    apart (lstmae_demo/ui/views.py, diagram).
     """
     fig = go.Figure()
     layers = tr.layers
-    gap, half = 2.4, 0.64
+    gap, half = 2.4, 0.7  # a box holds "Embedding" in 13 px bold at the narrowest spacing
     for i, rec in enumerate(layers):
         x = i * gap
         is_latent = rec.name == tr.latent
@@ -196,8 +200,8 @@ def architecture_figure(tr: Trace, highlight: str | None = None) -> go.Figure:
         _glyph(fig, mid, 0.75, sequence, color, tr.spec.seq_len)
         fig.add_annotation(x=mid, y=-0.72, showarrow=False, text=f"<b>{label}</b>",
                            font=dict(size=13, color=color))
-        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=f"<i>{axes}</i>",
-                           font=dict(size=11, color=color))
+        fig.add_annotation(x=mid, y=-0.98, showarrow=False, text=axes,
+                           font=dict(size=13, color=color))
         if is_latent and not any(r.kind == "Attention" for r in layers):  # else: on the bracket
             verdict = "bottleneck" if tr.has_bottleneck else "no bottleneck"
             fig.add_annotation(
@@ -210,11 +214,18 @@ def architecture_figure(tr: Trace, highlight: str | None = None) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-1.75 if below else -1.15, 2.1 if above else 1.45])
     fig.update_layout(height=360 + 60 * (above + below), margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", paper_bgcolor="white", showlegend=False)
+    for note in fig.layout.annotations:
+        if note.font.size:
+            note.font.size = round(note.font.size * text_scale)
     return fig
 
 
 def bottleneck_figure(tr: Trace) -> go.Figure:
-    """Numbers per example, layer by layer (log scale): where the data is squeezed."""
+    """Numbers per example, layer by layer (log scale): where the data is squeezed.
+
+    One bar per layer, top to bottom in the model's order, each named on its own line at the
+    left, so the names never tilt or run into each other on a narrow screen.
+    """
     names = [r.name for r in tr.layers]
     values = [r.numbers_per_example for r in tr.layers]
     colors = [VECTOR_COLOR if r.name == tr.latent else
@@ -222,15 +233,17 @@ def bottleneck_figure(tr: Trace) -> go.Figure:
     # The code's bar is named as well as coloured (no meaning by colour alone).
     labels = [f"code: {v}" if r.name == tr.latent else str(v)
               for r, v in zip(tr.layers, values, strict=True)]
-    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=labels,
-                           textposition="outside", cliponaxis=False))
-    fig.add_hline(y=tr.input_per_example, line_dash="dash", line_color=INK,
-                  annotation_text=f"input: {tr.input_per_example}",
-                  annotation_position="top left")
+    fig = go.Figure(go.Bar(y=names, x=values, orientation="h", marker_color=colors,
+                           text=labels, textposition="outside", cliponaxis=False))
+    fig.add_vline(x=tr.input_per_example, line_dash="dash", line_color=INK)
+    fig.add_annotation(x=math.log10(tr.input_per_example), y=1, xref="x", yref="paper",
+                       yanchor="bottom", showarrow=False,
+                       text=f"input: {tr.input_per_example}", font=dict(size=13, color=INK))
     top = math.log10(max(max(values), tr.input_per_example)) + 0.6
-    fig.update_yaxes(type="log", title="numbers per example", range=[0, top])
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                      plot_bgcolor="white")
+    fig.update_xaxes(type="log", title="numbers per example", range=[0, top], dtick=1)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(height=90 + 34 * len(names), margin=dict(l=10, r=10, t=30, b=10),
+                      font=FONT, plot_bgcolor="white")
     return readable(fig)
 
 

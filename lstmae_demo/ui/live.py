@@ -228,13 +228,23 @@ def _recon_chart(view: JobView | None, run_id: str, data: DataConfig,
         if loaded:
             with torch.no_grad():
                 shown = run.job.model().reconstruct(torch.from_numpy(originals)).numpy()
-        return reconstruction_figure(originals, shown, title=title)
+        return _legend_below(reconstruction_figure(originals, shown, title=title))
 
     # An uploaded file's config holds its bytes: the figure cache keys on its hash instead.
     key = data if not isinstance(data, CsvConfig) else (
         "csv", data.file.sha256, data.seq_len, data.stride, data.val_share)
     return FIGURES.get(("recon", run_id, key), view.reconstructions_epoch if view else 0,
                        build)
+
+
+def _legend_below(fig: go.Figure) -> go.Figure:
+    """The legend under the panels: in the Train page's column, narrower than the page (and
+    on a phone), the title and a legend beside it run into each other."""
+    if fig.layout.legend.yanchor == "bottom":  # several features: already below
+        return fig
+    fig.update_layout(legend=dict(x=0, xanchor="left", y=0.01, yanchor="bottom"),
+                      margin_b=70, height=fig.layout.height + 60)
+    return fig
 
 
 def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
@@ -245,15 +255,19 @@ def _charts(view: JobView | None, config: AppConfig, total_epochs: int,
     Drawn before the first run too (empty curves, the series alone), so the browser has
     loaded its charting code before Train is pressed and the first point shows at once.
     """
-    log_y = st.toggle("Log scale", value=True, key="loss_log")
-    loss_name = get_arch(config.spec.arch).model.loss_name
-    losses = _loss_chart(view, run_id, loss_name, total_epochs, log_y)
-    chart(losses, chart_text.loss_text(losses), key="loss_chart", width="stretch")
+    # Side by side, so the curve and the series it describes are on one screen at 1280x720
+    # (a phone, narrower than 640 px, stacks the columns).
+    loss_side, recon_side = st.columns([2, 3])
+    with loss_side:
+        log_y = st.toggle("Log scale", value=True, key="loss_log")
+        loss_name = get_arch(config.spec.arch).model.loss_name
+        losses = _loss_chart(view, run_id, loss_name, total_epochs, log_y)
+        chart(losses, chart_text.loss_text(losses), key="loss_chart", width="stretch")
+    series = _recon_chart(view, run_id, data, run)
+    chart(series, chart_text.reconstruction_text(series), key="recon_chart", where=recon_side,
+          width="stretch", config={"displayModeBar": False})
     for note in reading_notes(config):
         st.caption(note)
-    series = _recon_chart(view, run_id, data, run)
-    chart(series, chart_text.reconstruction_text(series), key="recon_chart", width="stretch",
-          config={"displayModeBar": False})
 
 
 def _same_settings(a: AppConfig, b: AppConfig) -> bool:

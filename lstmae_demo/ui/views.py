@@ -15,6 +15,7 @@ from ..shapes.trace import Trace, trace
 from ..spec import ModelSpec, SpecError, normalised
 from .cache import dataset
 from .charts import chart
+from .layout import presenting
 from .sidebar import choose, current
 
 
@@ -81,22 +82,38 @@ def architecture_overview(config: AppConfig) -> None:
             _card(config, arch)
 
 
+CHAR_PX = 7.4  # a character of the grid's 14 px font, a little on the wide side
+CELL_PADDING_PX = 24
+STATE_COLUMN_MIN_PX = 100  # its header
+
+
 def layer_table(tr: Trace) -> None:
     """The tracer's records as a table, one row per layer, then what each does to the shape."""
-    rows = []
+    rows, code = [], []
     for rec in tr.layers:
         state = "" if rec.h_n is None else f"h_n {_shape(rec.h_n)}, c_n {_shape(rec.c_n)}"
+        name = rec.name + ("  ← code" if rec.name == tr.latent else "")
         rows.append({
-            "layer": rec.name + ("  ← code" if rec.name == tr.latent else ""),
+            "layer": name,
             "output shape": _shape(rec.output_shape),
             "axes": "(" + ", ".join(rec.axes) + ")",
             "tensor": "sequence" if rec.is_sequence else "per example",
-            "Keras": rec.keras,
-            "PyTorch": rec.torch,
             "params (PyTorch)": rec.params_torch,
             "LSTM state": state,
         })
-    st.dataframe(rows, hide_index=True, width="stretch")
+        # The tracer's own code strings (no backticks in them), as code that wraps.
+        code.append({"layer": name, "Keras": f"`{rec.keras}`", "PyTorch": f"`{rec.torch}`"})
+    # The shapes fit a desktop's width; on a narrower screen the table scrolls sideways with
+    # the layer's name pinned, so what moved is clear. The code lines are long: a table of
+    # their own whose cells wrap, so every column is on screen at every width.
+    # The grid sizes a column by its header and first rows, which cut the LSTM state off
+    # (issue #13): that column gets the width of its longest entry.
+    longest = max(len(row["LSTM state"]) for row in rows)
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "layer": st.column_config.TextColumn(pinned=True),
+        "LSTM state": st.column_config.TextColumn(
+            width=max(STATE_COLUMN_MIN_PX, round(CHAR_PX * longest) + CELL_PADDING_PX))})
+    st.table(code, border="horizontal")
     previous = None
     lines = []
     for rec in tr.layers:
@@ -136,10 +153,39 @@ def summary_metrics(tr: Trace) -> None:
              delta=f"{tr.params_keras - tr.params_torch:,}", delta_color="off")
 
 
+# The diagram's labels under neighbouring arrows stay apart when the arrows are this far apart
+# (the widest, "batch, seq, features" at 13 px, is ~106 px); a bracket's sentence (EncDec-AD's
+# input, below its boxes) needs the whole diagram this wide.
+DIAGRAM_LABEL_PX = 116
+DIAGRAM_MIN_PX = 760
+PRESENT_TEXT_SCALE = 1.15  # the diagram's labels in the presentation view (a projector)
+
+
+def diagram_width(tr: Trace, scale: float = 1.0) -> int:
+    """The narrowest the diagram can be drawn with its labels apart, in px: its arrows are
+    one box-gap apart, with 0.75 of a gap of padding and 20 px of margin in all
+    (plots.architecture_figure)."""
+    arrows = len(tr.layers) - 1 + 0.75
+    return round(scale * max(DIAGRAM_MIN_PX, 20 + DIAGRAM_LABEL_PX * arrows))
+
+
 def diagram(tr: Trace) -> None:
     """The left-to-right architecture diagram."""
-    chart(architecture_figure(tr), chart_text.architecture_text(tr), key="arch_diagram",
-          width="stretch", config={"displayModeBar": False})
+    # Narrower than its width, its labels would run into each other: the box scrolls
+    # sideways (lstmae_demo/ui/layout.py), and says so only when it is that narrow (a
+    # container query on the box's own width).
+    scale = PRESENT_TEXT_SCALE if presenting() else 1.0
+    room = diagram_width(tr, scale)
+    st.html(f"<style>.st-key-diagram_box {{ --diagram-min: {room}px; }} "
+            f"@container diagram (max-width: {room - 1}px) {{ "
+            "[data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) "
+            "{ display: flex; } }</style>")
+    with st.container(key="diagram_box"):
+        with st.container(key="diagram_scroll_hint"):
+            st.caption("The diagram is wider than this space: scroll or swipe it sideways "
+                       "to see all of it.")
+        chart(architecture_figure(tr, text_scale=scale), chart_text.architecture_text(tr),
+              key="arch_diagram", width="stretch", config={"displayModeBar": False})
     st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "
                "one vector (or state) per example. The thick arrow leaves the code.")
 

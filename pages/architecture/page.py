@@ -5,7 +5,7 @@ import streamlit as st
 from lstmae_demo.archs import get_arch
 from lstmae_demo.shapes.explain import verdict
 from lstmae_demo.shapes.trace import trace
-from lstmae_demo.ui import views
+from lstmae_demo.ui import layout, views
 from lstmae_demo.ui.sidebar import current, show_url_notes
 
 show_url_notes()
@@ -16,15 +16,19 @@ entry = get_arch(spec.arch)
 
 st.title(f"`{spec.arch}` — {entry.title}")
 choices = views.choice_line(spec)
-st.caption(f"Source: [{entry.source}]({entry.source_url})."
-           + (f" Your choice: {choices}." if choices else "")
-           + " Change the model in the sidebar. Every shape and count on this page comes from "
-           "the shape tracer (checked against real forward passes); this page does not train "
-           "your model.")
-views.summary_metrics(tr)
+if layout.presenting():  # a projector's one screen: the choice, then verdict and diagram
+    if choices:
+        st.caption(f"Your choice: {choices}.")
+else:
+    st.caption(f"Source: [{entry.source}]({entry.source_url})."
+               + (f" Your choice: {choices}." if choices else "")
+               + " Change the model in the sidebar. Every shape and count on this page comes "
+               "from the shape tracer (checked against real forward passes); this page does "
+               "not train your model.")
 with st.container(border=True):
     st.markdown(f"**Verdict.** {verdict(tr)}")
-views.diagram(tr)
+views.diagram(tr)  # the verdict and the diagram first: together on a 1280x720 screen
+views.summary_metrics(tr)
 for note in tr.notes:
     st.info(note)
 

@@ -264,10 +264,11 @@ def test_flow_architecture_and_bottleneck_texts_follow_their_figures(tr) -> None
         assert f"{rec.name} hands on {which}" in text
     bars = bottleneck_figure(tr).data[0]
     text = chart_text.bottleneck_text(tr)
-    low = int(np.argmin(bars.y))
-    assert f"fewest at {bars.x[low]} ({bars.y[low]})" in text
+    names, values = bars.y, bars.x  # horizontal bars: a layer per row
+    low = int(np.argmin(values))
+    assert f"fewest at {names[low]} ({values[low]})" in text
     arch = chart_text.architecture_text(tr)
-    assert " → ".join(bars.x) in arch
+    assert " → ".join(names) in arch
     assert ("no bottleneck" in arch) == (not tr.has_bottleneck)
 
 
@@ -335,7 +336,7 @@ def test_no_two_legend_entries_differ_by_colour_alone(name: str) -> None:
 def test_the_bottleneck_bar_of_the_code_is_named() -> None:
     for tr in TRACES:
         bars = bottleneck_figure(tr).data[0]
-        names = [x for x, text in zip(bars.x, bars.text, strict=True) if text.startswith("code")]
+        names = [y for y, text in zip(bars.y, bars.text, strict=True) if text.startswith("code")]
         assert names == [tr.latent]
 
 
