@@ -220,21 +220,23 @@ def architecture_figure(tr: Trace, highlight: str | None = None,
     return fig
 
 
+CODE_MARK = " (code)"  # the bottleneck meter's name of the code's layer ends with it
+
+
 def bottleneck_figure(tr: Trace) -> go.Figure:
     """Numbers per example, layer by layer (log scale): where the data is squeezed.
 
     One bar per layer, top to bottom in the model's order, each named on its own line at the
     left, so the names never tilt or run into each other on a narrow screen.
     """
-    names = [r.name for r in tr.layers]
+    # The code's row is named as well as coloured (no meaning by colour alone), in its name
+    # at the left, where a longer label takes room from no bar.
+    names = [r.name + (CODE_MARK if r.name == tr.latent else "") for r in tr.layers]
     values = [r.numbers_per_example for r in tr.layers]
     colors = [VECTOR_COLOR if r.name == tr.latent else
               (SEQUENCE_COLOR if r.is_sequence else "#7f8c8d") for r in tr.layers]
-    # The code's bar is named as well as coloured (no meaning by colour alone).
-    labels = [f"code: {v}" if r.name == tr.latent else str(v)
-              for r, v in zip(tr.layers, values, strict=True)]
     fig = go.Figure(go.Bar(y=names, x=values, orientation="h", marker_color=colors,
-                           text=labels, textposition="outside", cliponaxis=False))
+                           text=values, textposition="outside", cliponaxis=False))
     fig.add_vline(x=tr.input_per_example, line_dash="dash", line_color=INK)
     fig.add_annotation(x=math.log10(tr.input_per_example), y=1, xref="x", yref="paper",
                        yanchor="bottom", showarrow=False,

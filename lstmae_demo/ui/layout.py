@@ -53,6 +53,11 @@ BASE_CSS = f"""
 .st-key-diagram_box .st-key-arch_diagram {{ min-width: var(--diagram-min, 760px); }}
 [data-testid=stLayoutWrapper]:has(> .st-key-diagram_scroll_hint) {{
   display: none; position: sticky; left: 0; }}
+/* The layer table's Keras and PyTorch lines wrap anywhere, so the table fits a phone's width
+   (a table wider than its box would scroll sideways where no keyboard can reach it). */
+.st-key-layer_code table {{ table-layout: fixed; width: 100%; }}
+.st-key-layer_code td, .st-key-layer_code th, .st-key-layer_code code {{
+  overflow-wrap: anywhere; word-break: break-word; white-space: normal; }}
 /* The hint that the settings are behind the menu: on a phone only. */
 [data-testid=stLayoutWrapper]:has(> .st-key-phone_hint) {{ display: none; }}
 @media (max-width: {PHONE_MAX_PX}px) {{

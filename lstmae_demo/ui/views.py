@@ -113,7 +113,8 @@ def layer_table(tr: Trace) -> None:
         "layer": st.column_config.TextColumn(pinned=True),
         "LSTM state": st.column_config.TextColumn(
             width=max(STATE_COLUMN_MIN_PX, round(CHAR_PX * longest) + CELL_PADDING_PX))})
-    st.table(code, border="horizontal")
+    with st.container(key="layer_code"):  # its cells wrap (lstmae_demo/ui/layout.py)
+        st.table(code, border="horizontal")
     previous = None
     lines = []
     for rec in tr.layers:
@@ -182,8 +183,10 @@ def diagram(tr: Trace) -> None:
             "{ display: flex; } }</style>")
     with st.container(key="diagram_box"):
         with st.container(key="diagram_scroll_hint"):
-            st.caption("The diagram is wider than this space: scroll or swipe it sideways "
-                       "to see all of it.")
+            # The link is also what a keyboard reaches inside this scrolling box: focused,
+            # the arrow keys scroll the diagram.
+            st.caption("The diagram is wider than this space: scroll or swipe it sideways, "
+                       "or read the same layers in the [layer table](#layer-by-layer) below.")
         chart(architecture_figure(tr, text_scale=scale), chart_text.architecture_text(tr),
               key="arch_diagram", width="stretch", config={"displayModeBar": False})
     st.caption("Blue decks: sequences (batch, seq, ...), one slice per time step. Red bars: "

@@ -8,6 +8,7 @@ Pages come from browser_helpers.PAGES, so a page added there is checked here too
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from browser_helpers import PAGES, SCREENSHOTS, save_screenshot, wait_for_page, wait_for_streamlit
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lstmae_demo.plots import MIN_TEXT_CONTRAST, contrast_ratio
 from lstmae_demo.ui.charts import PREFIX
@@ -79,6 +81,11 @@ SVG_TEXT_JS = """() => {
 def chart_problems(page: Page, where: str) -> list[str]:
     """Charts without their text alternative, and chart text below 4.5:1 on white."""
     problems = []
+    # While a live page reruns, Streamlit may show a chart a moment before the caption drawn
+    # after it: give it a few seconds to settle; a text that is really missing stays missing.
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(f"() => ({CHARTS_JS})({PREFIX!r}).every("
+                               "c => c.key !== null && c.text.length >= 30)", timeout=10_000)
     for chart in page.evaluate(CHARTS_JS, PREFIX):
         if chart["key"] is None:
             problems.append(f"{where}: a chart not drawn through ui.charts.chart")

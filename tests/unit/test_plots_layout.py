@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstmae_demo.plots import architecture_figure, bottleneck_figure
+from lstmae_demo.plots import CODE_MARK, architecture_figure, bottleneck_figure
 from lstmae_demo.settings import ARCHS
 from lstmae_demo.shapes.trace import trace
 from lstmae_demo.spec import preset
@@ -38,6 +38,7 @@ def test_bottleneck_meter_names_each_layer_on_its_own_row() -> None:
     fig = bottleneck_figure(tr)
     bar = fig.data[0]
     assert bar.orientation == "h"
-    assert list(bar.y) == [r.name for r in tr.layers]
+    assert list(bar.y) == [r.name + (CODE_MARK if r.name == tr.latent else "")
+                           for r in tr.layers]
     assert list(bar.x) == [r.numbers_per_example for r in tr.layers]
     assert any(a.text == f"input: {tr.input_per_example}" for a in fig.layout.annotations)
