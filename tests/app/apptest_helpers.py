@@ -20,13 +20,15 @@ QUIZ = "pages/quiz/page.py"
 PAGES = [HOME, ARCHITECTURE, TRAIN, TIMESTEPS, COMPARE, LATENT, ANOMALIES, LESSONS, QUIZ]
 
 
-def sampled(values, ids=None) -> list:
+def sampled(values, ids=None, several: bool = False) -> list:
     """Parameters for a case matrix run through the whole app: the first case stays in the
     everyday fast subset, the rest are marked slow (the full suite runs them all). The core
-    tests check every case of these matrices on their own, much faster."""
+    tests check every case of these matrices on their own, much faster. `several`: each value
+    is a tuple, one item per argument name."""
     values = list(values)
     ids = list(ids) if ids is not None else [None] * len(values)
-    return [pytest.param(v, id=i, marks=() if n == 0 else pytest.mark.slow)
+    return [pytest.param(*(v if several else (v,)), id=i,
+                         marks=() if n == 0 else pytest.mark.slow)
             for n, (v, i) in enumerate(zip(values, ids, strict=True))]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from apptest_helpers import ARCHITECTURE, TRAIN, config_values, open_app
+from apptest_helpers import ARCHITECTURE, TRAIN, config_values, open_app, sampled
 from streamlit.proto.WidgetStates_pb2 import WidgetState, WidgetStates
 from streamlit.testing.v1 import AppTest
 
@@ -56,8 +56,8 @@ WRONG_KIND = [
 
 
 @pytest.mark.parametrize("page_path", [ARCHITECTURE, TRAIN])
-@pytest.mark.parametrize(("key", "forge"), WRONG_KIND,
-                         ids=[f"{k}-{i}" for i, (k, _) in enumerate(WRONG_KIND)])
+@pytest.mark.parametrize(("key", "forge"), sampled(
+    WRONG_KIND, [f"{k}-{i}" for i, (k, _) in enumerate(WRONG_KIND)], several=True))
 def test_a_value_of_the_wrong_kind_is_refused_with_a_note(page_path: str, key: str,
                                                           forge) -> None:
     at = open_app({"units": "16"}, page_path)

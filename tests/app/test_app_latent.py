@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from apptest_helpers import LATENT, TRAIN, chart_specs, n_values, open_app, page_text
+from apptest_helpers import LATENT, TRAIN, chart_specs, n_values, open_app, page_text, sampled
 from streamlit.testing.v1 import AppTest
 from test_app_every_model import IDS, MODELS
 
@@ -73,7 +73,7 @@ def test_train_on_this_page_is_the_shared_runners_run_the_train_page_shows() -> 
     assert run.job.wait(60)
 
 
-@pytest.mark.parametrize("params", MODELS, ids=IDS)
+@pytest.mark.parametrize("params", sampled(MODELS, IDS))
 def test_a_trained_model_of_every_architecture_and_choice(params: dict[str, str]) -> None:
     at = trained_here(params | TINY | {"seed": "202"})
     run = run_of(at)

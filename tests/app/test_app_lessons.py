@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from apptest_helpers import APP, HOME, LESSONS, config_values, page_text
+from apptest_helpers import APP, HOME, LESSONS, config_values, page_text, sampled
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.lessons import STEPS, Step, config_of, lesson_url, step_url
@@ -50,7 +50,7 @@ def heading(at: AppTest) -> str:
     return at.header[0].value
 
 
-@pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
+@pytest.mark.parametrize("number", sampled(range(1, len(STEPS) + 1)))
 def test_each_step_shows_its_text_its_links_and_its_question(number: int) -> None:
     step, at = STEPS[number - 1], at_lessons({"lesson_step": str(number)})
     assert heading(at) == f"Step {number} of {len(STEPS)}: {step.title}"
@@ -109,7 +109,7 @@ def test_a_bad_step_in_the_link_is_named_as_text_and_step_one_shown(raw: str) ->
     assert "evil.example" not in " ".join(m.value for m in at.markdown)
 
 
-@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.title)
+@pytest.mark.parametrize("step", sampled(STEPS, [s.title for s in STEPS]))
 def test_each_step_link_opens_its_page_with_the_step_settings(step: Step) -> None:
     at = at_link(step_url(step), target(step))
     assert config_values(at) == dict(config_of(step).values)

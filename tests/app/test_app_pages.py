@@ -68,11 +68,9 @@ def test_shared_url_restores_the_same_state() -> None:
     assert next(r for r in rows if r["layer"] == "decoder LSTM")["output shape"] == "(32, 30, 20)"
 
 
-@pytest.mark.parametrize(
-    ("params", "field"),
+@pytest.mark.parametrize(("params", "field"), sampled(
     [({"units": "99999"}, "units"), ({"arch": "gru"}, "arch"), ({"seq_len": "abc"}, "seq_len"),
-     ({"lr": "7"}, "lr"), ({"noise": "-1"}, "noise")],
-)
+     ({"lr": "7"}, "lr"), ({"noise": "-1"}, "noise")], several=True))
 def test_bad_url_values_fall_back_with_a_visible_note(params: dict, field: str) -> None:
     at = open_app(params, "pages/architecture/page.py")
     defaults = open_app(page="pages/architecture/page.py")

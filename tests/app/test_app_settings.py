@@ -4,7 +4,7 @@ widgets' (Streamlit drops widget state on st.switch_page; issue #9, 1)."""
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import ARCHITECTURE, HOME, PAGES, TRAIN, config_values, open_app
+from apptest_helpers import ARCHITECTURE, HOME, PAGES, TRAIN, config_values, open_app, sampled
 
 from lstmae_demo.settings import ARCHS, KNOBS
 from lstmae_demo.shapes.trace import trace
@@ -25,7 +25,7 @@ def test_the_link_sets_every_knob_away_from_its_default() -> None:
     assert {k: str(v) for k, v in at.query_params.items()} == LINK
 
 
-@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("arch", sampled(ARCHS))
 def test_open_layer_by_layer_keeps_every_knob_and_the_url(arch: str) -> None:
     at = open_app(LINK, HOME)
     before = config_values(at)
@@ -53,7 +53,7 @@ def test_open_layer_by_layer_keeps_every_knob_and_the_url(arch: str) -> None:
     assert config_values(at) == after
 
 
-@pytest.mark.parametrize("page_path", PAGES)
+@pytest.mark.parametrize("page_path", sampled(PAGES))
 def test_switching_pages_keeps_every_knob(page_path: str) -> None:
     at = open_app(LINK | {"arch": "encdec_ad"}, HOME)
     before = config_values(at)

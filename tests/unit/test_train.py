@@ -106,7 +106,10 @@ def test_fit_returns_finished_and_passes_every_event():
 # Each architecture in the variant that can copy its input step by step; embedding's other
 # decoders (`reads`: final state only, or attention with a decoder fed zeros that must find
 # each step by content) learn far slower and are checked on their own below.
-LEARNERS = [(arch, {"reads": "steps"} if arch == "embedding" else {}) for arch in ARCHS]
+# Each trains 30 epochs: the first architecture stays in the fast subset, the others are slow.
+LEARNERS = [pytest.param(arch, {"reads": "steps"} if arch == "embedding" else {}, id=arch,
+                         marks=() if i == 0 else pytest.mark.slow)
+            for i, arch in enumerate(ARCHS)]
 
 
 def learn(arch: str, **changes) -> list[Epoch]:
