@@ -244,6 +244,10 @@ def wait_for_page(page: Page, timeout_ms: int = APP_RUN_TIMEOUT_MS) -> None:
           return sb && labels.every(l => sb.querySelector(`[aria-label="${l}"]`));
         }""", arg=[k.label for k in KNOBS], timeout=timeout_ms)
     wait_for_streamlit(page, timeout_ms)
+    # Streamlit loads an element's code (a chart, a metric) the first time a page needs it and
+    # shows a skeleton meanwhile: a fresh browser on a busy machine can take seconds.
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')",
+                           timeout=timeout_ms, polling=100)
 
 
 def runs(page: Page) -> int:
