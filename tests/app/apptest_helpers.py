@@ -32,6 +32,22 @@ def sampled(values, ids=None, several: bool = False) -> list:
             for n, (v, i) in enumerate(zip(values, ids, strict=True))]
 
 
+def open_deep_link(page: str, knobs: dict[str, str] | None = None,
+                   page_values: dict[str, str] | None = None) -> AppTest:
+    """The app opened as a deep link to `page` is in a new browser session: the first run (Home,
+    as in every AppTest) takes the knobs from the URL; its sidebar rewrites the query with
+    the knobs only, so the page's own values go back in before switching to the page, as a
+    deep link's first run has them."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(knobs or {})
+    at.run()
+    at.query_params.update(page_values or {})
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def open_app(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
     """The app after its first run with these URL parameters, switched to `page`."""
     at = AppTest.from_file(APP, default_timeout=60)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from apptest_helpers import APP, HOME, LESSONS, config_values, page_text, sampled
+from apptest_helpers import HOME, LESSONS, config_values, open_deep_link, page_text, sampled
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo.lessons import STEPS, Step, config_of, lesson_url, step_url
@@ -19,13 +19,7 @@ def at_lessons(params: dict[str, str] | None = None) -> AppTest:
     """The app opened on Lessons with these URL values (the first run is Home, as in every
     AppTest; its sidebar keeps only the knobs, so the page's own values are put back before
     switching, as a deep link's first run has them)."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.query_params.update(params or {})
-    at.switch_page(LESSONS)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_deep_link(LESSONS, page_values=params)
 
 
 def target(step: Step) -> str:
@@ -36,14 +30,7 @@ def at_link(url: str, page: str) -> AppTest:
     """The app opened from a link, as a new browser session does: its knobs are in the first
     run's URL; the page's own values go back in before switching to its page."""
     query = dict(parse_qsl(urlsplit(url).query))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_deep_link(page, query, query)
 
 
 def heading(at: AppTest) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from apptest_helpers import APP, QUIZ, chart_specs
+from apptest_helpers import QUIZ, chart_specs, open_deep_link
 from streamlit.testing.v1 import AppTest
 
 from lstmae_demo import quiz
@@ -16,13 +16,7 @@ def at_quiz(page_params: dict[str, str]) -> AppTest:
     """The app opened on the Quiz with these page values in the URL (the first run is Home,
     whose sidebar keeps only the knobs, so the page's values are put back before switching,
     as a deep link's first run has them)."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.query_params.update(page_params)
-    at.switch_page(QUIZ)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_deep_link(QUIZ, page_values=page_params)
 
 
 def pick(at: AppTest, index: int):

@@ -3,7 +3,7 @@ step 20"), each validated, a bad one named as plain text and replaced by its def
 
 from __future__ import annotations
 
-from apptest_helpers import APP, HOME, TIMESTEPS, chart_specs
+from apptest_helpers import HOME, TIMESTEPS, chart_specs, open_deep_link
 from streamlit.testing.v1 import AppTest
 
 
@@ -11,14 +11,7 @@ def at_timesteps(page_params: dict[str, str], knobs: dict[str, str] | None = Non
     """The app opened on Time steps with these page values in the URL (the first run is
     Home, as in every AppTest; its sidebar keeps only the knobs, so the page's values are
     put back before switching, as a deep link's first run has them)."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(knobs or {"units": "8", "seq_len": "30"})
-    at.run()
-    at.query_params.update(page_params)
-    at.switch_page(TIMESTEPS)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_deep_link(TIMESTEPS, knobs or {"units": "8", "seq_len": "30"}, page_params)
 
 
 def test_a_link_opens_the_step_series_and_model_it_names_and_keeps_them() -> None:
