@@ -21,9 +21,6 @@ TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
           "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
           "anomalies": "Anomalies"}
 REVEALED_KEY = "_lesson_revealed"  # the step numbers whose answers this session has revealed
-# What the learner predicted, kept while they visit the pages a step opens (Streamlit drops a
-# widget's state when its page is not drawn; the step itself is kept by pageurl).
-PICKS_KEY = "_lesson_picks"  # step number -> the choice the learner predicted
 
 
 def page_file(step: Step) -> str:
@@ -90,15 +87,15 @@ def _links(number: int, step: Step) -> None:
 def _ask(number: int) -> None:
     question = _question(number)
     revealed = st.session_state.setdefault(REVEALED_KEY, set())
-    picks = st.session_state.setdefault(PICKS_KEY, {})
     key = f"lesson_answer_{number}"
-    if key not in st.session_state and picks.get(number) in question.choices:
-        st.session_state[key] = picks[number]  # back from the page the step opened
+    # The prediction is kept like the step while the learner visits the page a step opens
+    # (Streamlit drops a widget's state when its page is not drawn).
+    pageurl.restore(key)
     with st.container(border=True):
         st.subheader("Predict, then reveal")
         picked = st.radio(question.prompt, question.choices, index=None, key=key,
                           disabled=number in revealed)
-        picks[number] = picked
+        pageurl.keep(key, picked, None)
         if number not in revealed:
             if st.button("Reveal the answer", key=f"lesson_reveal_{number}",
                          icon=":material/visibility:"):
@@ -114,7 +111,7 @@ def _ask(number: int) -> None:
         st.markdown(question.explanation)
         if st.button("Hide the answer and try again", key=f"lesson_hide_{number}"):
             revealed.discard(number)
-            picks.pop(number, None)
+            pageurl.keep(key, None, None)
             st.session_state.pop(key, None)
             st.rerun()
 
