@@ -44,7 +44,14 @@ from .cache import FIGURES, dataset
 from .charts import chart
 from .live import poll_seconds, teacher_forced_once
 from .sidebar import CONFIG_KEY, current
-from .training import FIRST_EPOCH_WAIT_S, _session_alive, knob_values, runner
+from .training import (
+    FIRST_EPOCH_WAIT_S,
+    _session_alive,
+    knob_values,
+    remember,
+    remembered,
+    runner,
+)
 
 CHOSEN_KEY = "_compare_archs"  # the learner's choice, kept across pages (a list of names)
 WIDGET_KEY = "compare_archs"  # the pills widget, a view of CHOSEN_KEY
@@ -52,8 +59,9 @@ NOTES_KEY = "_compare_notes"  # what was wrong with the link's compare= (plain t
 RUNS_KEY = "_compare_runs"  # this session's Comparison
 POLL_KEY = "_compare_poll"  # (seconds, when) while the panel polls, else None
 LINK_NOTE_KEY = "_compare_link_note"  # why the link's cmp_runs could not be opened (text)
-# The cmp_runs values this session has held or tried: a callback that starts a new comparison
-# runs while the browser's URL still names the one before, which is not a link to follow.
+# The cmp_runs values this session has held or tried (the newest, training.remember): a
+# callback that starts a new comparison runs while the browser's URL still names the one
+# before, which is not a link to follow.
 HELD_KEY = "_compare_held"
 ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's default)
 
@@ -163,11 +171,10 @@ def follow_link() -> None:
     raw = (state.get(pageurl.QUERY_KEY) or {}).get(RUNS_PARAM)
     if not raw:
         return
-    held = state.setdefault(HELD_KEY, set())
     old = current_comparison()
-    if str(raw) in held or (old is not None and _ids(old.handles) == str(raw)):
+    if remembered(HELD_KEY, str(raw)) or (old is not None and _ids(old.handles) == str(raw)):
         return
-    held.add(str(raw))
+    remember(HELD_KEY, str(raw))
     state.pop(LINK_NOTE_KEY, None)
     handles: list[RunHandle] = []
     try:
@@ -188,7 +195,7 @@ def follow_link() -> None:
     state[RUNS_KEY] = Comparison(entries, ordered, config, joined=(False,) * len(ordered))
     state[CHOSEN_KEY] = [e.arch for e in entries]
     state[NOTES_KEY] = []  # the runs name the architectures
-    held.add(_ids(ordered))
+    remember(HELD_KEY, _ids(ordered))
     if config != current():
         state[CONFIG_KEY] = config
         st.rerun()  # the sidebar, drawn already on this run, shows the runs' settings
@@ -233,7 +240,7 @@ def start(config: AppConfig, archs: Sequence[str]) -> None:
     joined = tuple(h.joined and h.run_id not in ours for h in handles)
     st.session_state[RUNS_KEY] = Comparison(entries, handles, config, joined=joined)
     st.session_state.pop(LINK_NOTE_KEY, None)
-    st.session_state.setdefault(HELD_KEY, set()).add(_ids(handles))
+    remember(HELD_KEY, _ids(handles))
     # Now, not only when the page draws: the script run after this callback must not find
     # the previous comparison's ids in the URL and follow them back.
     runs_to_url()

@@ -109,14 +109,25 @@ def current_run() -> Run | None:
     return st.session_state.get(RUN_KEY)
 
 
+def remember(key: str, value: str) -> None:
+    """Add `value` to the newest KEPT_IDS values this session keeps under `key`: run ids (or
+    a comparison's ids) it has held or tried, which a link in the URL must not bring back."""
+    kept = [v for v in st.session_state.get(key, ()) if v != value]
+    st.session_state[key] = tuple(kept[-(KEPT_IDS - 1):]) + (value,)
+
+
+def remembered(key: str, value: str) -> bool:
+    """Whether `value` is among those `remember` keeps under `key`."""
+    return value in st.session_state.get(key, ())
+
+
 def _keep(run: Run) -> Run:
     """Make `run` this session's run and put its id in the URL (`watch=1` for a watcher)."""
     st.session_state[RUN_KEY] = run
     params = {"run": run.run_id} | ({"watch": "1"} if run.watching else {})
     st.session_state[RUN_PARAMS_KEY] = params
     st.session_state[TRIED_KEY] = (run.run_id, run.watching)
-    kept = [i for i in st.session_state.get(KEPT_KEY, ()) if i != run.run_id]
-    st.session_state[KEPT_KEY] = tuple(kept[-(KEPT_IDS - 1):]) + (run.run_id,)
+    remember(KEPT_KEY, run.run_id)
     # Now, not only when the sidebar rewrites the URL: from a Train button's callback,
     # follow_link must not find the previous run's id in this very script run and go back to it.
     st.query_params.update(params)
@@ -233,7 +244,7 @@ def follow_link() -> None:
     watch = params.get("watch") == "1"
     run = current_run()
     if (run is not None and run.run_id == run_id) or st.session_state.get(TRIED_KEY) == (
-            run_id, watch) or run_id in st.session_state.get(KEPT_KEY, ()):
+            run_id, watch) or remembered(KEPT_KEY, run_id):
         return
     st.session_state[TRIED_KEY] = (run_id, watch)
     try:
