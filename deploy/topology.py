@@ -102,6 +102,11 @@ def topology(replicas: int = 2, workers: int = 2, port: int | None = None,
     with ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lstmae-")))
+        # nginx started by root serves from worker processes running as `nobody`, which must
+        # reach the temp directories under the workdir: a response the browser reads slower
+        # than the replica sends (a 4.7 MB chart bundle) and every upload over 16 KB pass
+        # through files there. Traverse, not list: the owner alone still reads the directory.
+        workdir.chmod(workdir.stat().st_mode | 0o711)
         scheduler = f"tcp://127.0.0.1:{free_port()}"
         # One cookie secret for every replica: Streamlit signs its XSRF cookie with it, so an
         # upload still works after nginx moved a browser to another replica.

@@ -9,7 +9,9 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -65,6 +67,41 @@ def test_health_through_nginx_and_each_browser_sticks_to_one_replica(deployed):
     spread = {get(f"{deployed.url}/_stcore/health", f"learner{i}")[1]["x-lstmae-upstream"]
               for i in range(20)}
     assert spread == replicas
+
+
+def test_a_slow_reader_gets_the_whole_chart_bundle_and_an_upload_gets_through(deployed):
+    """nginx spills what it cannot hold in memory to its temp directories: an answer the browser
+    reads slower than the replica sends it (Plotly's 4.7 MB bundle, on a busy machine) and every
+    request body over 16 KB (a CSV upload). Both must reach their end through nginx; when its
+    workers could not open those files the bundle arrived cut short and the page showed 'Failed
+    to fetch dynamically imported module' where every chart should be."""
+    import socket
+    import urllib.parse
+
+    import streamlit
+
+    bundle = max((Path(streamlit.__file__).parent / "static" / "static" / "js").glob("*.js"),
+                 key=lambda f: f.stat().st_size)
+    where = urllib.parse.urlparse(deployed.url)
+    with socket.create_connection((where.hostname, where.port), timeout=30) as sock:
+        sock.sendall(f"GET /static/js/{bundle.name} HTTP/1.1\r\nHost: {where.netloc}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        time.sleep(3)  # not reading yet: nginx must buffer the replica's answer
+        answer = b"".join(iter(lambda: sock.recv(1 << 16), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    assert body == bundle.read_bytes()
+
+    upload = urllib.request.Request(f"{deployed.url}/_stcore/upload_file/session/widget",
+                                    data=b"t,x\n" + b"0,0.5\n" * 40_000, method="PUT")
+    try:
+        with urllib.request.urlopen(upload, timeout=30) as response:
+            status, upstream = response.status, response.headers["x-lstmae-upstream"]
+    except urllib.error.HTTPError as err:
+        status, upstream = err.code, err.headers["x-lstmae-upstream"]
+    # A replica answers (it refuses a PUT without Streamlit's XSRF token), not nginx's own 500.
+    assert status != 500 and upstream in {u.split("//")[1] for u in deployed.replicas}
+    assert "Permission denied" not in (deployed.workdir / "error.log").read_text()
 
 
 LOSS_POINTS = """() => {
