@@ -1,16 +1,17 @@
-"""LSTM Autoencoder Explorer: the page registry and the sidebar shared by every page.
+"""LSTM Autoencoder Explorer: the navigation and the sidebar shared by every page.
 
-Each page is `pages/<name>/page.py`, one level down on purpose: Streamlit 1.67 globs only
-`pages/*.py` for its old-style multipage mode (active until the first st.navigation call), so
-scripts in subfolders keep this file's list the one page registry and a deep link to a
-sub-page on a fresh server still gets the sidebar (guarded by tests/browser).
+Each page is `pages/<name>/page.py`, listed in lstmae_demo/ui/registry.py. One level down on
+purpose: Streamlit 1.67 globs only `pages/*.py` for its old-style multipage mode (active until
+the first st.navigation call), so scripts in subfolders keep the registry the one page list,
+and a deep link to a sub-page on a fresh server still gets the sidebar (guarded by
+tests/browser).
 """
 
 from pathlib import Path
 
 import streamlit as st
 
-from lstmae_demo.ui import a11y, layout, pageurl
+from lstmae_demo.ui import a11y, layout, pageurl, registry
 from lstmae_demo.ui.sidebar import current, guard_widget_states, sidebar
 from lstmae_demo.ui.training import follow_link, stop_if_changed
 from lstmae_demo.ui.warmup import warm_up_process
@@ -23,25 +24,10 @@ st.set_page_config(page_title="LSTM Autoencoder Explorer", page_icon=str(ICON), 
                    **layout.page_config())
 a11y.inject()  # the focus ring and readable caption links, on every page
 
-pages = [
-    # The default page is served at "/": Streamlit ignores a url_path given to it.
-    st.Page("pages/home/page.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/architecture/page.py", title="Architecture",
-            icon=":material/account_tree:", url_path="architecture"),
-    st.Page("pages/train/page.py", title="Train", icon=":material/monitoring:",
-            url_path="train"),
-    st.Page("pages/timesteps/page.py", title="Time steps", icon=":material/timer:",
-            url_path="timesteps"),
-    st.Page("pages/compare/page.py", title="Compare", icon=":material/compare_arrows:",
-            url_path="compare"),
-    st.Page("pages/latent/page.py", title="Latent space", icon=":material/scatter_plot:",
-            url_path="latent"),
-    st.Page("pages/anomalies/page.py", title="Anomalies", icon=":material/troubleshoot:",
-            url_path="anomalies"),
-    st.Page("pages/lessons/page.py", title="Lessons", icon=":material/school:",
-            url_path="lessons"),
-    st.Page("pages/quiz/page.py", title="Quiz", icon=":material/quiz:", url_path="quiz"),
-]
+# The default page is served at "/": Streamlit ignores a url_path given to it.
+pages = [st.Page(registry.script(p.name), title=p.title, icon=p.icon,
+                 **({"default": True} if p.name == registry.HOME else {"url_path": p.name}))
+         for p in registry.PAGES]
 warm_up_process()  # once per server process: see lstmae_demo/ui/warmup.py
 guard_widget_states()  # once per process: a crafted widget state must not end a page
 page = st.navigation(pages, position=layout.navigation_position())

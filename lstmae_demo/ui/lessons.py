@@ -13,19 +13,16 @@ import streamlit as st
 from .. import lessons
 from ..lessons import PAGE_VALUES, PARAM, STEPS, Question, Step
 from ..settings import parse_params
-from . import pageurl
+from . import pageurl, registry
 from .live import app_base
 from .sidebar import choose
 
-TITLES = {"home": "Home", "architecture": "Architecture", "train": "Train",
-          "timesteps": "Time steps", "compare": "Compare", "latent": "Latent space",
-          "anomalies": "Anomalies"}
 REVEALED_KEY = "_lesson_revealed"  # the step numbers whose answers this session has revealed
 
 
 def page_file(step: Step) -> str:
-    """The script of the step's page (app.py's registry)."""
-    return f"pages/{step.page}/page.py"
+    """The script of the step's page."""
+    return registry.script(step.page)
 
 
 @st.cache_data(show_spinner=False, max_entries=len(STEPS))
@@ -66,7 +63,7 @@ def _navigation(number: int) -> int:
 def _links(number: int, step: Step) -> None:
     base = app_base()
     url = lessons.step_url(step, base)
-    title = TITLES[step.page]
+    title = registry.TITLES[step.page]
     with st.container(border=True):
         st.markdown(f"**Open {title}** with this step's settings")
         if step.look_for:

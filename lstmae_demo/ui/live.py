@@ -31,6 +31,7 @@ from ..weights import SUFFIX
 from ..weights import save as save_weights
 from .cache import FIGURES, dataset
 from .charts import chart
+from .registry import PAGE_PATHS
 from .sidebar import current
 from .training import LOADED, Run, current_run, runner
 
@@ -59,8 +60,6 @@ PAGES_PER_EXTRA_SECOND = 5
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
 # app.py's url_path of each page (Home, the default page, is at the app's root)
-PAGE_PATHS = ("architecture", "train", "timesteps", "compare", "latent", "anomalies",
-              "lessons", "quiz")
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE
 

@@ -151,13 +151,16 @@ def test_swapped_frequencies_are_explained_not_hidden() -> None:
     assert "frequencies 2–3.2 cycles per window" in at.markdown[0].value  # 0.4 x 8 steps
 
 
-def test_the_watch_link_knows_every_page_of_the_registry() -> None:
-    """live.PAGE_PATHS (how the watch link finds the app's base URL from any page) lists
-    exactly app.py's url_paths: a page missing there made its watch link point under it."""
-    import re
+def test_the_page_registry_and_the_pages_folder_agree() -> None:
+    """registry.PAGES (app.py's navigation, the watch link's base URL, the lessons' titles)
+    names exactly the scripts in pages/: a page left out of it is unreachable, and its watch
+    link would point under it."""
     from pathlib import Path
 
-    from lstmae_demo.ui import live
+    from lstmae_demo.ui import registry
 
-    app = (Path(__file__).resolve().parents[2] / "app.py").read_text()
-    assert tuple(re.findall(r'url_path="([a-z_]+)"', app)) == live.PAGE_PATHS
+    root = Path(__file__).resolve().parents[2]
+    on_disk = {p.parent.name for p in (root / "pages").glob("*/page.py")}
+    assert {p.name for p in registry.PAGES} == on_disk
+    assert all((root / registry.script(p.name)).is_file() for p in registry.PAGES)
+    assert registry.HOME not in registry.PAGE_PATHS and len(registry.PAGE_PATHS) == len(on_disk) - 1
