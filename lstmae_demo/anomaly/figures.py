@@ -28,10 +28,16 @@ def windows(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _shade(fig: go.Figure, x: np.ndarray, mask: np.ndarray, label: str) -> None:
-    for i, (first, last) in enumerate(windows(mask)):
+    """The labelled windows shaded, named once in the legend: a label drawn in the plot sat on
+    the very lines and flagged points it was labelling."""
+    spans = windows(mask)
+    for first, last in spans:
         fig.add_vrect(x0=x[first], x1=x[last], fillcolor=SHADE, opacity=0.25, line_width=0,
-                      layer="below", annotation_text=label if i == 0 else None,
-                      annotation_position="top left")
+                      layer="below")
+    if spans:  # a legend entry only: no point to draw, so nothing for the hover or the text
+        fig.add_trace(go.Scatter(x=[None], y=[None], name=label, mode="markers",
+                                 hoverinfo="skip", marker=dict(symbol="square", size=14,
+                                                               color=SHADE, opacity=0.6)))
 
 
 def _dates(fig: go.Figure, x: np.ndarray) -> None:
