@@ -368,9 +368,9 @@ def _body() -> None:
                    "sidebar's now. Press Train to compare at the current settings.")
     runs = run_numbers(comparison, views)
     level = _level(comparison.entries[0].job.data)
-    st.subheader("Validation MSE")
+    st.header("Validation MSE")
     _curves(runs, level, comparison.config.train.epochs, key)
-    st.subheader("The table")
+    st.header("The table")
     cells = table([row(r) for r in runs])
     st.dataframe(cells, hide_index=True, width="stretch",
                  height=ROW_PX * (len(cells) + 2))  # every measure and the header, no scroll
@@ -379,9 +379,9 @@ def _body() -> None:
                "the decoder can read (below 1: it reads more than the input). The last loss "
                "ratio is each model's own loss: above 1, it does worse on the validation "
                "series than on those it trained on.")
-    st.subheader("The same validation series, reconstructed by each")
+    st.header("The same validation series, reconstructed by each")
     _grid(comparison, views, key)
-    st.subheader("What the numbers show")
+    st.header("What the numbers show")
     found = comparison_findings(runs, level)
     if not all(r.done for r in runs):
         st.caption("Findings appear when every run has ended.")

@@ -82,7 +82,7 @@ def ask(seed: int, level: str) -> None:
     q = _question(seed, level, index)
     revealed = index in progress["results"]
     heading, score = st.columns([3, 1], vertical_alignment="bottom")
-    heading.subheader(f"Question {index + 1} of {quiz.SET_SIZE}")
+    heading.header(f"Question {index + 1} of {quiz.SET_SIZE}")
     show_score(seed, level, score)
     st.markdown(q.prompt)
     if q.code:
@@ -157,7 +157,7 @@ def _reveal(q: quiz.Question, correct: bool) -> None:
 def _finished(seed: int, level: str) -> None:
     results = _progress(seed, level)["results"]
     show_score(seed, level)
-    st.subheader("Set finished")
+    st.header("Set finished")
     st.markdown(f"You got **{sum(results.values())} of {len(results)}** right. Press "
                 "*New set* for other questions, or start this set again.")
     st.button("Start this set again", key="quiz_again", on_click=_again, args=(seed, level))

@@ -46,7 +46,7 @@ def choice_line(spec: ModelSpec) -> str:
 def _card(config: AppConfig, arch: str) -> None:
     """One architecture at the sidebar's settings: valid or not, the code, its size."""
     entry = get_arch(arch)
-    st.markdown(f"#### `{arch}` — {entry.title}")
+    st.subheader(f"`{arch}` — {entry.title}", anchor=False)
     spec = spec_for(config, arch)
     try:
         tr = trace(spec, config.batch)
@@ -76,6 +76,7 @@ def _open_button(arch: str) -> None:
 
 def architecture_overview(config: AppConfig) -> None:
     """One card per architecture: is it valid, where is the bottleneck, how big is it."""
+    st.header("Each architecture at the sidebar's settings", anchor=False)
     columns = st.columns(2)
     for i, arch in enumerate(ARCHS):
         with columns[i % 2].container(border=True):

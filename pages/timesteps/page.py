@@ -66,7 +66,7 @@ tr = trace(spec, batch=1)
 observed = probe(model, tr, x)
 with torch.no_grad():
     recon = model.reconstruct(x).numpy()
-st.subheader("What each layer hands on, step by step")
+st.header("What each layer hands on, step by step")
 chart(flow_figure(tr, step=t), chart_text.flow_text(tr, step=t), key="ts_flow",
       width="stretch", config={"displayModeBar": False})
 st.caption("Each row is coloured and marked (circle, square, ...) by what its layer hands on "

@@ -65,7 +65,7 @@ def test_reveal_right_then_wrong_counts_the_score_and_highlights_the_layer() -> 
 
     at.button(key="quiz_next_0").click().run()
     q1 = quiz.question(seed, "medium", 1)
-    assert at.subheader[0].value == f"Question 2 of {quiz.SET_SIZE}"
+    assert at.header[0].value == f"Question 2 of {quiz.SET_SIZE}"
     if q1.entered:
         return
     wrong = next(c for c in q1.choices if c != q1.answer)
@@ -122,5 +122,5 @@ def test_new_set_changes_the_seed_in_the_url_and_starts_at_question_one() -> Non
     seed = at.number_input(key="quiz_seed").value
     assert seed != 7  # a random seed in 0..1,000,000: 7 again once in a million
     assert dict(at.query_params).get("quiz_seed", "1") == str(seed)
-    assert at.subheader[0].value == f"Question 1 of {quiz.SET_SIZE}"
+    assert at.header[0].value == f"Question 1 of {quiz.SET_SIZE}"
     assert json.dumps(dict(at.query_params))  # plain strings only
