@@ -387,7 +387,8 @@ class DaskRunner:
             last_epoch=progress["last_epoch"] if progress else None,
             finished=finished, error=error, run_id=run_id,
             epoch_seconds=sum(seconds) / len(seconds) if seconds else None,
-            learners=learners, watchers=watchers)
+            learners=learners, watchers=watchers,
+            restarts=max(int(meta.get("attempts", 0)) - 1, 0))
         run.seen = view
         if view.done:
             run.final = view

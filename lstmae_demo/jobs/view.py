@@ -49,6 +49,9 @@ class JobView:
     slot_seconds: tuple[float, ...] = ()
     learners: int = 0  # attached learners who still want it to go on (a run ends at 0)
     watchers: int = 0  # read-only attachments ("watch my run" links)
+    # Times the run started again from its first epoch because the worker training it died
+    # (the Dask runner retries it elsewhere; training is deterministic, so the same numbers).
+    restarts: int = 0
 
     @property
     def done(self) -> bool:

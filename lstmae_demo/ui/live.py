@@ -89,6 +89,14 @@ def _progress(view: JobView) -> None:
                     text=f"epoch {view.epoch} of {view.total_epochs} — {_time_left(view)}")
 
 
+def restart_note(view: JobView) -> str:
+    """Why a curve went back to its first epoch: the worker training it died."""
+    times = "once" if view.restarts == 1 else f"{view.restarts} times"
+    return (f"The worker process training this run died, so the cluster started the run "
+            f"again from epoch 1 ({times}). Same data, seed and settings: the curve repeats "
+            "the numbers it had and goes on from there.")
+
+
 def trouble(view: JobView) -> str | None:
     """What went wrong with the losses of this run, in words, or None if nothing did."""
     return divergence_text(view.train_losses, view.val_losses,
@@ -346,6 +354,8 @@ def _panel_body() -> None:
         _whose(run, view)
         if run.attached:
             _progress(view)
+        if view.restarts:
+            st.caption(restart_note(view))
         if view.done and not _same_settings(run.config, config):
             st.caption(f"These curves are from your last run (`{run.spec.arch}`, other "
                        "settings than the sidebar's now). Press Train to train the current "

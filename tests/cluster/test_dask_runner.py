@@ -126,6 +126,7 @@ def test_a_worker_killed_mid_run_is_retried_elsewhere_with_the_same_numbers(runn
     view = handle.snapshot()
     assert view.error is None, view.error
     assert runner.attempts(handle.run_id) == 2
+    assert view.restarts == 1  # the page says why its curve went back to epoch 1
     expected, _ = local_result(spec)
     assert view.train_losses == expected.train_losses
 
