@@ -42,7 +42,7 @@ takes about ten minutes; --quick: N = 3, tiny runs, to check that it works (the 
 nothing).
 
 The helpers here (opening learners, pressing Train together, reading a learner's status, the
-server's memory, threads and log) are also what tests/load uses.
+server's log) and bench/procstats.py's (its memory and threads) are also what tests/load uses.
 """
 
 from __future__ import annotations
