@@ -24,19 +24,9 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .common import REPO, Section, first_optimizer_seconds, machine  # noqa: E402
+from .procstats import busy_cpu_seconds  # noqa: E402
 
 SECTIONS = ("0", "1", "2", "3", "4", "5", "6", "7")
-
-
-def _busy_cpu_seconds() -> float:
-    """CPU seconds all processes on the machine have spent busy so far (from /proc/stat)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return float("nan")
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu_seconds() -> float:
@@ -107,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         t0 = time.perf_counter()
         print(f"[bench] section {name} ...", file=sys.stderr, flush=True)
-        busy0, ours0 = _busy_cpu_seconds(), _own_cpu_seconds()
+        busy0, ours0 = busy_cpu_seconds(), _own_cpu_seconds()
         section, value = report.run_section(name, args.quick, context)
-        busy, ours = _busy_cpu_seconds() - busy0, _own_cpu_seconds() - ours0
+        busy, ours = busy_cpu_seconds() - busy0, _own_cpu_seconds() - ours0
         elapsed = time.perf_counter() - t0
         if busy == busy and elapsed > 0:
             section.add("", f"*Machine load during this section: {busy / elapsed:.2f} of "

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .procstats import total_memory_bytes
+
 REPO = Path(__file__).resolve().parents[1]
 QUICK_SERIES = 16  # --quick trains on this many series: a step or two per epoch
 
@@ -123,7 +125,7 @@ def machine() -> dict[str, str]:
     import torch
 
     cpu = platform.processor() or "?"
-    try:
+    try:  # psutil has no CPU model name: Linux's /proc/cpuinfo has
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
@@ -131,10 +133,8 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     try:
-        mem = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
-        memory = f"{int(mem) / 2**20:.1f} GB"
-    except (OSError, StopIteration):
+        memory = f"{total_memory_bytes() / 2**30:.1f} GB"
+    except OSError:
         memory = "?"
     try:
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())

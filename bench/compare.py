@@ -29,7 +29,7 @@ from lstmae_demo.jobs import JobSpec, LocalRunner
 from lstmae_demo.settings import ARCHS
 
 from .common import QUICK_SERIES, Section, fmt_s, section_main
-from .scheduling import _busy_seconds
+from .procstats import busy_cpu_seconds
 
 
 @dataclass
@@ -92,13 +92,13 @@ def run_alone(arch: str, job: JobSpec) -> dict:
 
 def _busy() -> tuple[float, float]:
     """(CPU seconds every process on the machine has spent busy so far, now)."""
-    return _busy_seconds(), time.perf_counter()
+    return busy_cpu_seconds(), time.perf_counter()
 
 
 def _cores(since: tuple[float, float]) -> float:
     """Cores busy on average (all processes, ours included) since `since`."""
     busy, start = since
-    return (_busy_seconds() - busy) / max(1e-9, time.perf_counter() - start)
+    return (busy_cpu_seconds() - busy) / max(1e-9, time.perf_counter() - start)
 
 
 def measure(quick: bool = False) -> dict:

@@ -42,7 +42,7 @@ takes about ten minutes; --quick: N = 3, tiny runs, to check that it works (the 
 nothing).
 
 The helpers here (opening learners, pressing Train together, reading a learner's status, the
-server's memory, threads and log) are also what tests/load uses.
+server's log) and bench/procstats.py's (its memory and threads) are also what tests/load uses.
 """
 
 from __future__ import annotations
@@ -62,10 +62,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .common import Section, verdict
 from .devserver import CHROMIUM_ARGS, REPO, app_server
+from .procstats import cpu_seconds, descendants, rss_mb, thread_count, thread_ids
 from .webapp import OBSERVE_RUNS, RUN_ENDED_AFTER
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -383,47 +385,6 @@ class BrowserLearners:
 # The server process
 
 
-def rss_mb(pid: int) -> float:
-    """The process's resident memory (VmRSS), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (None: the process is gone)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2:].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) the process has used so far (0 once it is gone)."""
-    fields = _stat(pid)
-    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (children, their children, ...)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
-            parents.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 def cpu_split(server_pid: int) -> tuple[float, float]:
     """(server's CPU seconds, CPU seconds of the clients: this process, whose thread runs the
     protocol learners, and its other children, Chromium and Playwright's driver) so far. CPU
@@ -432,16 +393,6 @@ def cpu_split(server_pid: int) -> tuple[float, float]:
     server = {server_pid} | descendants(server_pid)
     others = ({os.getpid()} | descendants(os.getpid())) - server
     return sum(map(cpu_seconds, server)), sum(map(cpu_seconds, others))
-
-
-def thread_ids(pid: int) -> set[int]:
-    """The ids of the process's threads now."""
-    return {int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()}
-
-
-def thread_count(pid: int) -> int:
-    """How many threads the process has now."""
-    return len(thread_ids(pid))
 
 
 PROBLEM = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b|Exception in ")
@@ -472,8 +423,8 @@ def confine(pids: Iterable[int], cpus: set[int], niceness: int) -> None:
     but Chromium sets some renderers' niceness itself; the CPUs hold."""
     for pid in pids:
         try:
-            tids = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
-        except OSError:
+            tids = thread_ids(pid)
+        except psutil.Error:  # the process has ended
             continue
         for tid in tids:
             with contextlib.suppress(OSError):  # the thread has ended

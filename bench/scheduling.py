@@ -27,6 +27,7 @@ from lstmae_demo.config import AppConfig, defaults
 from lstmae_demo.jobs import FIFO, ROUND_ROBIN, JobSpec, LocalRunner, default_slots
 
 from .common import QUICK_SERIES, Section, fmt_s, median, section_main
+from .procstats import busy_cpu_seconds
 
 SIZES = (6, 10)  # learners pressing Train at once
 EPOCHS = 10  # per run: the app's default model, few epochs (~1.4 s alone on this machine)
@@ -71,16 +72,6 @@ def measure(policy: str, n: int, epochs: int = EPOCHS, quick: bool = False,
             "runs_trained": len({h.run_id for h in handles}), "slots": runner.slots}
 
 
-def _busy_seconds() -> float:
-    """CPU seconds every process on the machine has spent busy so far (from /proc/stat)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return float("nan")
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def measure_all(quick: bool = False) -> list[dict]:
     """Every size under both policies, in turns per repeat (medians), plus the shared row."""
     sizes, epochs, repeats = ((3,), 2, 1) if quick else (SIZES, EPOCHS, REPEATS)
@@ -88,12 +79,12 @@ def measure_all(quick: bool = False) -> list[dict]:
     rows = []
     for n in sizes:
         runs: dict[str, list[dict]] = {FIFO: [], ROUND_ROBIN: [], SHARED: []}
-        t0, busy0 = time.perf_counter(), _busy_seconds()
+        t0, busy0 = time.perf_counter(), busy_cpu_seconds()
         for _ in range(repeats):
             for policy in (FIFO, ROUND_ROBIN):
                 runs[policy].append(measure(policy, n, epochs, quick))
             runs[SHARED].append(measure(ROUND_ROBIN, n, epochs, quick, shared=True))
-        load = (_busy_seconds() - busy0) / (time.perf_counter() - t0)  # cores busy, average
+        load = (busy_cpu_seconds() - busy0) / (time.perf_counter() - t0)  # cores busy, average
         for name, results in runs.items():
             row = {k: median([r[k] for r in results])
                    for k in ("first", "median", "last", "total")}

@@ -7,7 +7,6 @@ finished redrawing; training inside the app versus the CLI.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from lstmae_demo.config import defaults
 
 from .common import Section, cli_train_seconds, fmt_s, fmt_x, median, verdict
 from .devserver import CHROMIUM_ARGS, app_server
+from .procstats import pids_named, thread_cpu_seconds, tree_rss_mb
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HELLO = str(Path(__file__).with_name("hello_app.py"))  # the reference for the cold start
@@ -75,22 +75,6 @@ def server(script: str = "app.py") -> Iterator[tuple[subprocess.Popen, str, floa
     log_path = Path(tempfile.gettempdir()) / "bench-server.log"
     with app_server(script, log_path=log_path, timeout=HEALTH_TIMEOUT) as running:
         yield running.proc, running.url, running.startup_seconds
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB (from /proc)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-            todo.extend(int(c) for c in children)
-        except OSError:
-            continue
-    return total / 1024
 
 
 def _wait_ready(page) -> None:
@@ -219,7 +203,7 @@ def _rerun_by_key(page, tries: int = 3) -> float:
 
 def _settled_rss(pid: int, seconds: float) -> float:
     time.sleep(seconds)  # let the script threads finish and the garbage collector run
-    return rss_mb(pid)
+    return tree_rss_mb(pid)
 
 
 def _first_point(context, url: str, quick: bool) -> tuple[float, float]:
@@ -267,30 +251,9 @@ def round_ratio(cli: list[float], runs: list[dict]) -> float:
     return median([c / r["seconds"] for c, r in zip(cli, runs, strict=True)])
 
 
-def cpu_seconds(pids: list[int]) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by each thread of these processes, by tid."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for pid in pids:
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-                out[f"{pid}/{task.name}"] = (int(fields[11]) + int(fields[12])) / tick
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
-
-
 def browser_pids() -> list[int]:
     """Every chromium process on the machine (ours: the bench launched the only one)."""
-    pids = []
-    for p in Path("/proc").glob("[0-9]*"):
-        try:
-            if "chrom" in (p / "comm").read_text():
-                pids.append(int(p.name))
-        except OSError:
-            continue
-    return pids
+    return pids_named("chrom")
 
 
 class CpuSampler:
@@ -309,7 +272,7 @@ class CpuSampler:
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self) -> CpuSampler:
-        self.first = cpu_seconds([self.server_pid, *browser_pids()])
+        self.first = thread_cpu_seconds([self.server_pid, *browser_pids()])
         self._thread.start()
         return self
 
@@ -319,7 +282,7 @@ class CpuSampler:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.last.update(cpu_seconds([self.server_pid, *browser_pids()]))
+            self.last.update(thread_cpu_seconds([self.server_pid, *browser_pids()]))
             time.sleep(0.02)
 
     def used(self) -> dict[str, float]:
@@ -344,9 +307,9 @@ def _app_run(context, url: str, proc: subprocess.Popen, watch: bool) -> dict[str
             _wait_ready(page)
             # The job's end is invisible from Home: wait for the server to go quiet.
             while True:
-                before = cpu_seconds([proc.pid])
+                before = thread_cpu_seconds([proc.pid])
                 time.sleep(0.5)
-                if sum(cpu_seconds([proc.pid]).values()) - sum(before.values()) < 0.1:
+                if sum(thread_cpu_seconds([proc.pid]).values()) - sum(before.values()) < 0.1:
                     break
             page.get_by_role("link", name="Train").first.click()
         done = page.get_by_text(DONE_TEXT)

@@ -37,10 +37,9 @@ from bench.load import (
     open_learners,
     press_train_together,
     read_status,
-    rss_mb,
-    thread_ids,
     wait_for,
 )
+from bench.procstats import rss_mb, thread_ids
 from lstmae_demo.jobs import RECONNECT_GRACE_S
 from lstmae_demo.jobs.local import QUEUE_CHECK_S
 from lstmae_demo.training.runtime import MALLOC_TRIM_THRESHOLD
