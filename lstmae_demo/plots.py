@@ -330,11 +330,14 @@ def loss_figure(train: Sequence[float], val: Sequence[float], log_y: bool = True
 
 
 def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | None,
-                          title: str = "", first: int = 1) -> go.Figure:
+                          title: str = "", first: int = 1, legend_below: bool = False
+                          ) -> go.Figure:
     """Small multiples: each validation series (solid) and its reconstruction (dashed).
 
     originals, reconstructions: (n, T, F); one panel per series, the first four features
     (a colour each when there are several); the panels are titled "series <first>", ...
+    legend_below: the legend under the panels even for one feature (for a narrow column,
+    where a legend beside the title runs into it).
     """
     n = originals.shape[0]
     cols = min(n, 4)
@@ -371,7 +374,7 @@ def reconstruction_figure(originals: np.ndarray, reconstructions: np.ndarray | N
     fig.update_yaxes(range=[low - margin, high + margin])
     # One feature: two legend entries beside the title. Several: up to eight, which would run
     # into the title, so below the panels.
-    below = features > 1
+    below = legend_below or features > 1
     fig.update_layout(height=90 + 220 * rows + (60 if below else 0),
                       margin=dict(l=10, r=10, t=80, b=70 if below else 10), font=FONT,
                       title=dict(text=title, y=0.99, yanchor="top", yref="container"),

@@ -235,23 +235,15 @@ def _recon_chart(view: JobView | None, run_id: str, data: DataConfig,
         if loaded:
             with torch.no_grad():
                 shown = run.job.model().reconstruct(torch.from_numpy(originals)).numpy()
-        return _legend_below(reconstruction_figure(originals, shown, title=title))
+        # Below: in the Train page's column, narrower than the page (and on a phone), the
+        # title and a legend beside it run into each other.
+        return reconstruction_figure(originals, shown, title=title, legend_below=True)
 
     # An uploaded file's config holds its bytes: the figure cache keys on its hash instead.
     key = data if not isinstance(data, CsvConfig) else (
         "csv", data.file.sha256, data.seq_len, data.stride, data.val_share)
     return FIGURES.get(("recon", run_id, key), view.reconstructions_epoch if view else 0,
                        build)
-
-
-def _legend_below(fig: go.Figure) -> go.Figure:
-    """The legend under the panels: in the Train page's column, narrower than the page (and
-    on a phone), the title and a legend beside it run into each other."""
-    if fig.layout.legend.yanchor == "bottom":  # several features: already below
-        return fig
-    fig.update_layout(legend=dict(x=0, xanchor="left", y=0.01, yanchor="bottom"),
-                      margin_b=70, height=fig.layout.height + 60)
-    return fig
 
 
 def _charts(view: JobView | None, config: AppConfig, total_epochs: int,

@@ -32,3 +32,13 @@ def test_one_feature_keeps_the_plain_input_and_reconstruction_legend() -> None:
     fig = reconstruction_figure(x, x + 0.5, first=4)
     assert [t.name for t in fig.data if t.showlegend] == ["input", "reconstruction"]
     assert [a.text for a in fig.layout.annotations] == ["series 4", "series 5", "series 6"]
+
+
+def test_a_legend_asked_below_sits_under_the_panels_with_room_for_it() -> None:
+    """The Train page's narrow column asks for it: beside the title it ran into the title."""
+    x = np.zeros((4, 5, 1))
+    beside, below = reconstruction_figure(x, x, title="t"), reconstruction_figure(
+        x, x, title="t", legend_below=True)
+    assert (beside.layout.legend.yanchor, below.layout.legend.yanchor) == ("top", "bottom")
+    assert below.layout.legend.y < 0.1 and below.layout.margin.b >= 60
+    assert below.layout.height > beside.layout.height  # the panels keep their own height
