@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .findings import MILESTONES, RunNumbers
-from .plots import FONT, INK, log_ticks, readable
+from .plots import FONT, INK, epoch_axis, log_ticks, readable
 from .settings import ARCHS
 
 # One colour and dash per architecture, the same on every figure (Okabe-Ito: safe for the
@@ -66,7 +66,7 @@ def mse_curves(runs: Sequence[RunNumbers], x: str, level: float | None,
     everything = shown + [v for v, _ in guides]
     fig.update_yaxes(title="validation MSE (data units)", **_axis_range(everything))
     if x == "epoch":
-        fig.update_xaxes(title=X_AXES[x], range=[0.5, max(total_epochs, 1) + 0.5])
+        epoch_axis(fig, total_epochs, X_AXES[x])
     else:
         fig.update_xaxes(title=X_AXES[x], rangemode="tozero")
     fig.update_layout(height=400, margin=dict(l=10, r=10, t=40, b=10), font=FONT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lstmae_demo.plots import reconstruction_figure
@@ -42,3 +44,22 @@ def test_a_legend_asked_below_sits_under_the_panels_with_room_for_it() -> None:
     assert (beside.layout.legend.yanchor, below.layout.legend.yanchor) == ("top", "bottom")
     assert below.layout.legend.y < 0.1 and below.layout.margin.b >= 60
     assert below.layout.height > beside.layout.height  # the panels keep their own height
+
+
+def test_epoch_axes_tick_whole_epochs_only() -> None:
+    """A 3-epoch run's axis read 1, 1.5, 2, ...: there is no epoch 1.5."""
+    from lstmae_demo.compare_plots import mse_curves
+    from lstmae_demo.plots import loss_figure
+
+    def ticks(axis) -> list[float]:
+        low, high = axis.range
+        first = axis.tick0 + axis.dtick * math.ceil((low - axis.tick0) / axis.dtick)
+        return list(np.arange(first, high, axis.dtick))
+
+    for epochs in (1, 3, 7, 10, 11, 40, 300):
+        losses = [1.0 / (i + 1) for i in range(epochs)]
+        for fig in (loss_figure(losses, losses, total_epochs=epochs),
+                    mse_curves([], "epoch", None, epochs)):
+            shown = ticks(fig.layout.xaxis)
+            assert shown and all(float(t).is_integer() and 1 <= t <= epochs for t in shown)
+            assert len(shown) <= 10 and (epochs > 10 or len(shown) == epochs)
