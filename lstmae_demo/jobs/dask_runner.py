@@ -9,9 +9,11 @@ itself (no shared files) in `train_on_worker`. Everything other app replicas nee
 run lives on the scheduler, under `PREFIX` in its metadata store:
 - [PREFIX, "by_key", <key hash>] -> the latest run id of a RunKey (identical runs join it);
 - [PREFIX, "run", <id>] -> {"job": pickled JobSpec, "progress": pickled dict the worker
-  replaces after every event, "attempts": worker attempts so far, "stopped": True once stopped
-  ("unwanted" if because no learner wants it any more), "wanted": {replica id: {"n": learners
-  attached there, "until": wall seconds the count lasts unless renewed, None: for good}}};
+  replaces after every event, "attempts": worker attempts so far, "on": the worker the latest
+  attempt started on (place() counts the runs no worker has started), "stopped": True once
+  stopped ("unwanted" if because no learner wants it any more), "wanted": {replica id: {"n":
+  learners attached there, "until": wall seconds the count lasts unless renewed, None: for
+  good}}};
 - [PREFIX, "weights", <id>] -> the finished weights (torch.save bytes), so a finished run
   survives the worker that trained it;
 - [PREFIX, "ended", <id>] -> when the run ended or a page last looked at it since (wall
@@ -156,6 +158,7 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
             f"than the app ({code}): start workers and app replicas from the same version")
     attempt = int(client.get_metadata(_run_meta(run_id, "attempts"), 0) or 0) + 1
     client.set_metadata(_run_meta(run_id, "attempts"), attempt)
+    client.set_metadata(_run_meta(run_id, "on"), get_worker().address)  # off the line: place()
     progress: dict = {"attempt": attempt, "worker": get_worker().address, "began": False,
                       "started": None, "losses": ([], [], []), "last_epoch": None,
                       "shown": None, "finished": None, "epoch_seconds": []}
@@ -368,7 +371,7 @@ class DaskRunner:
                 "wanted": {self.replica: self._entry(1)}})
             future = self.client.submit(train_on_worker, run_id, job, key.code,
                                         key=f"{PREFIX}-train-{run_id}", pure=False,
-                                        resources={RESOURCE: 1})
+                                        resources={RESOURCE: 1}, fifo_timeout=0)
             self.client.publish_dataset(future, name=_dataset_name(run_id))
             self.client.set_metadata([PREFIX, "by_key", digest], run_id)
         run = _Followed(run_id, job, future)
@@ -439,7 +442,8 @@ class DaskRunner:
         watchers = len(run.attachments) - local
         learners = _wanted(meta.get("wanted"), self._wall())
         view = JobView(
-            status=status, position=None, epoch=len(losses[0]),
+            status=status, position=self.place(run_id) if status == QUEUED else None,
+            epoch=len(losses[0]),
             total_epochs=run.job.train.epochs, train_losses=tuple(losses[0]),
             val_losses=tuple(losses[1]), val_mses=tuple(losses[2]),
             reconstructions=shown.reconstructions if shown else None,
@@ -455,6 +459,53 @@ class DaskRunner:
             run.final = view
             self._touch(run)  # a failed task's worker may not have said so itself
         return view
+
+    def place(self, run_id: str) -> int | None:
+        """The run's place among the cluster's runs waiting for a worker (1 = next), in the
+        order the cluster starts them; None if it is not waiting (or the scheduler does not
+        answer). One round trip: the scheduler reads its own task states.
+
+        How Dask 2026.8 holds a run: a task that asks for a resource is never root-ish, so it
+        is not held back in the scheduler's "queued" state; the scheduler sends it at once to
+        a worker that offers the resource (state "processing" there), and the worker keeps it
+        "constrained" until its unit is free, then starts the oldest first (task priority: the
+        submit's generation). The scheduler holds a task back ("no-worker") only while no
+        worker offers the resource at all; a worker that joins takes those. So each worker has
+        its own line, in priority order (fifo_timeout=0 at submit: every run a later generation
+        than the one before), whose first task starts when that worker's run ends:
+        the order counted here is every line's first, oldest first, then every line's second,
+        and so on, then the tasks no worker can take yet. With one worker that is exactly the
+        order they start in; with several it assumes the workers free up in turn (a worker
+        that runs out of work may also steal a waiting task from another's line). A run that
+        a worker has started (it says so under "on"), or that is stopped (it will end at
+        once when its turn comes), does not count."""
+
+        def on_scheduler(dask_scheduler, prefix, run_id):  # pickled by value
+            runs = (dask_scheduler.task_metadata.get(prefix) or {}).get("run") or {}
+            head = f"{prefix}-train-"
+
+            def waiting(ts, worker):  # worker None: on none yet (nobody started it)
+                if not (isinstance(ts.key, str) and ts.key.startswith(head)):
+                    return False
+                meta = runs.get(ts.key[len(head):]) or {}
+                return not meta.get("stopped") and (worker is None or meta.get("on") != worker)
+
+            order = []
+            for ws in dask_scheduler.workers.values():
+                line = sorted((ts for ts in ws.processing if waiting(ts, ws.address)),
+                              key=lambda ts: ts.priority)
+                order += [(i, ts.priority, ts.key) for i, ts in enumerate(line)]
+            order.sort()
+            order += sorted((len(order), ts.priority, ts.key)
+                            for ts in dask_scheduler.unrunnable if waiting(ts, None))
+            keys = [key for _, _, key in order]
+            key = head + run_id
+            return keys.index(key) + 1 if key in keys else None
+
+        try:
+            return self.client.run_on_scheduler(on_scheduler, prefix=PREFIX, run_id=run_id)
+        except (OSError, TimeoutError):
+            return None
 
     def attempts(self, run_id: str) -> int:
         """How many times a worker has started this run (more than 1: a worker died)."""
