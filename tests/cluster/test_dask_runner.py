@@ -112,11 +112,11 @@ def test_a_page_gone_past_the_grace_lets_go_of_its_run(runners):
 
 
 def dying_replica(cluster):
-    """A replica whose learner counts last 1.5 s unless renewed (every 0.2 s)."""
+    """A replica whose learner counts last 3 s unless renewed (every 0.2 s)."""
     from lstmae_demo.jobs.dask_runner import DaskRunner
 
     return DaskRunner(cluster.scheduler_address, grace_seconds=0.0, check_seconds=0.2,
-                      wanted_ttl=1.5)
+                      wanted_ttl=3.0)
 
 
 def die(replica):
