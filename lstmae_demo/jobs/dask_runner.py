@@ -9,8 +9,11 @@ itself (no shared files) in `train_on_worker`. Everything other app replicas nee
 run lives on the scheduler, under `PREFIX` in its metadata store:
 - [PREFIX, "by_key", <key hash>] -> the latest run id of a RunKey (identical runs join it);
 - [PREFIX, "run", <id>] -> {"job": pickled JobSpec, "progress": pickled dict the worker
-  replaces after every event, "attempts": worker attempts so far, "stopped": True once stopped,
-  "wanted": {replica id: learners attached there}};
+  replaces after every event, "attempts": worker attempts so far, "on": the worker the latest
+  attempt started on (place() counts the runs no worker has started), "stopped": True once
+  stopped ("unwanted" if because no learner wants it any more), "wanted": {replica id: {"n":
+  learners attached there, "until": wall seconds the count lasts unless renewed, None: for
+  good}}};
 - [PREFIX, "weights", <id>] -> the finished weights (torch.save bytes), so a finished run
   survives the worker that trained it;
 - [PREFIX, "ended", <id>] -> when the run ended or a page last looked at it since (wall
@@ -29,9 +32,13 @@ the start: training is deterministic, so the losses are the same), up to Dask's
 
 Learners: each replica asks its own pages' `alive` (every `check_seconds`, with the same
 reconnect grace as LocalRunner) and records on the scheduler how many of its learners want the
-run; when a replica's last learner lets go and no replica has one left, the run is stopped.
-A replica that dies without letting go leaves its learners counted: the run goes on, which is
-what a learner who reloads onto a surviving replica wants.
+run, with a deadline (wall clock) it renews at every check; when a replica's last learner lets
+go and no replica has one left, the run is stopped. A replica that dies without letting go
+(kill -9) renews nothing: its count lasts WANTED_TTL_S beyond its last renewal, long enough for
+a learner who reloads onto a surviving replica to attach there, and then no longer counts. The
+worker training the run reads the counts once per epoch (and once before it starts), so a run
+whose every count has expired stops itself even when no live replica follows it. Either way
+it ends "cancelled", saying that no learner wants it any more.
 """
 
 from __future__ import annotations
@@ -85,6 +92,18 @@ POLL_S = 0.1  # wait() and wait_first_epoch() look at the run this often
 # tells the scheduler a page still looks at a finished run at most this often.
 SWEEP_EVERY_S = 30.0
 TOUCH_EVERY_S = 30.0
+CHECK_S = 1.0  # a replica asks its pages' `alive` and renews its learner counts this often
+# How long a replica's learner count counts after it last renewed it. A live replica renews
+# every CHECK_S; a dead one's count must outlive the learner's reload onto another replica,
+# which LocalRunner's grace already bounds (RECONNECT_GRACE_S: a reload reconnects within it),
+# plus the up to one check period the count was already old when its replica died, plus a
+# margin for a check that is late (a busy app server, a slow sweep or scheduler answer in the
+# same thread), four more periods. Replicas and workers compare wall clocks, so this also
+# assumes the machines' clocks agree to well within a few seconds (NTP keeps them to ms).
+# Longer costs an abandoned run this many seconds of a worker; shorter risks stopping a live
+# class's run whose replica was merely slow.
+WANTED_TTL_S = RECONNECT_GRACE_S + 5 * CHECK_S
+UNWANTED = "Stopped: no learner wants it any more."  # a run's Finished.message when so
 
 
 def _run_meta(run_id: str, *more: str) -> list[str]:
@@ -97,6 +116,23 @@ def _stop_name(run_id: str) -> str:
 
 def _dataset_name(run_id: str) -> str:
     return f"{PREFIX}-run-{run_id}"
+
+
+def _entry(learners: int, until: float | None) -> dict:
+    """A replica's record of its learners: how many, and until when (wall seconds; None:
+    until it says otherwise, for a runner that asks no pages and so renews nothing)."""
+    return {"n": int(learners), "until": until}
+
+
+def _wanted(entries: dict | None, now: float) -> int:
+    """Learners wanting a run across replicas, counting only unexpired entries at `now`."""
+    return sum(int(e["n"]) for e in (entries or {}).values()
+               if e["until"] is None or now <= e["until"])
+
+
+def _unwanted(finished: Finished) -> Finished:
+    """`finished` (a stop), saying that nobody wanted the run any more."""
+    return replace(finished, message=UNWANTED)
 
 
 def key_hash(job: JobSpec) -> str:
@@ -122,6 +158,7 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
             f"than the app ({code}): start workers and app replicas from the same version")
     attempt = int(client.get_metadata(_run_meta(run_id, "attempts"), 0) or 0) + 1
     client.set_metadata(_run_meta(run_id, "attempts"), attempt)
+    client.set_metadata(_run_meta(run_id, "on"), get_worker().address)  # off the line: place()
     progress: dict = {"attempt": attempt, "worker": get_worker().address, "began": False,
                       "started": None, "losses": ([], [], []), "last_epoch": None,
                       "shown": None, "finished": None, "epoch_seconds": []}
@@ -129,10 +166,21 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
     def publish() -> None:
         client.set_metadata(_run_meta(run_id, "progress"), pickle.dumps(progress))
 
+    def wanted() -> bool:  # one round trip; False: every replica's count is 0 or expired
+        return _wanted(client.get_metadata(_run_meta(run_id, "wanted"), None), time.time()) > 0
+
+    def stopped_why(finished: Finished) -> Finished:  # "unwanted": a stop that says so
+        unwanted = client.get_metadata(_run_meta(run_id, "stopped"), None) == "unwanted"
+        return _unwanted(finished) if unwanted else finished
+
     stop = Event(_stop_name(run_id), client=client)
+    if not stop.is_set() and not wanted():  # every learner's replica died while it waited
+        log.info("training run %s stopped: no learner wants it any more", run_id)
+        client.set_metadata(_run_meta(run_id, "stopped"), "unwanted")
+        stop.set()
     if stop.is_set():  # stopped while it waited for a worker
         client.set_metadata([PREFIX, "ended", run_id], time.time())
-        progress["finished"] = _stopped_before_start()
+        progress["finished"] = stopped_why(_stopped_before_start())
         publish()
         return "cancelled"
     cancel, ended = threading.Event(), threading.Event()
@@ -169,7 +217,13 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
                 progress["last_epoch"] = event
                 if event.reconstructions is not None:
                     progress["shown"] = event
+                if not cancel.is_set() and not wanted():  # no live replica may follow it
+                    log.info("training run %s stopped: no learner wants it any more", run_id)
+                    client.set_metadata(_run_meta(run_id, "stopped"), "unwanted")
+                    cancel.set()  # the trainer ends with "cancelled" before its next step
             else:
+                if event.reason == "cancelled":
+                    event = stopped_why(event)
                 buffer = io.BytesIO()
                 torch.save(model.state_dict(), buffer)
                 client.set_metadata([PREFIX, "weights", run_id], buffer.getvalue())
@@ -224,10 +278,11 @@ class DaskRunner:
     every run by id. `address`: the scheduler's tcp://host:port, or a distributed.Client."""
 
     def __init__(self, address, *, grace_seconds: float = RECONNECT_GRACE_S,
-                 check_seconds: float | None = 1.0, clock: Callable[[], float] = time.monotonic,
+                 check_seconds: float | None = CHECK_S,
+                 clock: Callable[[], float] = time.monotonic,
                  timeout: float = CONNECT_TIMEOUT_S, finished_ttl: float = FINISHED_TTL_S,
                  max_finished: int = MAX_FINISHED_RUNS, sweep_seconds: float = SWEEP_EVERY_S,
-                 wall: Callable[[], float] = time.time):
+                 wall: Callable[[], float] = time.time, wanted_ttl: float = WANTED_TTL_S):
         from distributed import Client, Lock
 
         self._own_client = not isinstance(address, Client)
@@ -246,6 +301,9 @@ class DaskRunner:
         self._held: weakref.WeakValueDictionary[str, _Followed] = weakref.WeakValueDictionary()
         self._ttl, self._max_finished, self._wall = finished_ttl, max_finished, wall
         self._sweep_seconds, self._last_sweep = sweep_seconds, 0.0
+        # Counts this replica records last wanted_ttl unless renewed; with no learner checks
+        # (the CLI) nothing renews them, so they last until its learners let go.
+        self._wanted_ttl = None if check_seconds is None else wanted_ttl
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._monitor = None
@@ -306,11 +364,14 @@ class DaskRunner:
                 run = self._run(same)
                 return self._handle(run, self._attach(run, alive, False), joined=True)
             run_id = new_run_id()
-            self.client.set_metadata(_run_meta(run_id), {"job": pickle.dumps(job),
-                                                         "attempts": 0, "wanted": {}})
+            # Its submitter's learner is counted from the start: a worker that picks the
+            # run up before the attach below must not find it unwanted.
+            self.client.set_metadata(_run_meta(run_id), {
+                "job": pickle.dumps(job), "attempts": 0,
+                "wanted": {self.replica: self._entry(1)}})
             future = self.client.submit(train_on_worker, run_id, job, key.code,
                                         key=f"{PREFIX}-train-{run_id}", pure=False,
-                                        resources={RESOURCE: 1})
+                                        resources={RESOURCE: 1}, fifo_timeout=0)
             self.client.publish_dataset(future, name=_dataset_name(run_id))
             self.client.set_metadata([PREFIX, "by_key", digest], run_id)
         run = _Followed(run_id, job, future)
@@ -338,12 +399,13 @@ class DaskRunner:
         """A handle to a run that neither keeps it going nor watches it."""
         return self._handle(self._run(run_id), None, joined=False, watch_only=True)
 
-    def stop(self, run_id: str) -> None:
-        """End the run for everyone, wherever it trains: before its next step."""
+    def stop(self, run_id: str, *, unwanted: bool = False) -> None:
+        """End the run for everyone, wherever it trains: before its next step. `unwanted`:
+        because no learner wants it any more (its Finished says so)."""
         from distributed import Event
 
         self._run(run_id)
-        self.client.set_metadata(_run_meta(run_id, "stopped"), True)
+        self.client.set_metadata(_run_meta(run_id, "stopped"), "unwanted" if unwanted else True)
         Event(_stop_name(run_id), client=self.client).set()
 
     def snapshot(self, run_id: str) -> JobView:
@@ -369,6 +431,8 @@ class DaskRunner:
             error = self._task_error(run, int(meta.get("attempts", 0)))
             if error is None and meta.get("stopped") and not (progress and progress["began"]):
                 finished = _stopped_before_start()
+                if meta["stopped"] == "unwanted":
+                    finished = _unwanted(finished)
         began = bool(progress and progress["began"])
         status = DONE if finished is not None or error else (RUNNING if began else QUEUED)
         losses = progress["losses"] if progress else ([], [], [])
@@ -376,9 +440,10 @@ class DaskRunner:
         seconds = progress["epoch_seconds"] if progress else []
         local = sum(not a.watch_only for a in run.attachments.values())
         watchers = len(run.attachments) - local
-        learners = sum(int(n) for n in (meta.get("wanted") or {}).values())
+        learners = _wanted(meta.get("wanted"), self._wall())
         view = JobView(
-            status=status, position=None, epoch=len(losses[0]),
+            status=status, position=self.place(run_id) if status == QUEUED else None,
+            epoch=len(losses[0]),
             total_epochs=run.job.train.epochs, train_losses=tuple(losses[0]),
             val_losses=tuple(losses[1]), val_mses=tuple(losses[2]),
             reconstructions=shown.reconstructions if shown else None,
@@ -394,6 +459,53 @@ class DaskRunner:
             run.final = view
             self._touch(run)  # a failed task's worker may not have said so itself
         return view
+
+    def place(self, run_id: str) -> int | None:
+        """The run's place among the cluster's runs waiting for a worker (1 = next), in the
+        order the cluster starts them; None if it is not waiting (or the scheduler does not
+        answer). One round trip: the scheduler reads its own task states.
+
+        How Dask 2026.8 holds a run: a task that asks for a resource is never root-ish, so it
+        is not held back in the scheduler's "queued" state; the scheduler sends it at once to
+        a worker that offers the resource (state "processing" there), and the worker keeps it
+        "constrained" until its unit is free, then starts the oldest first (task priority: the
+        submit's generation). The scheduler holds a task back ("no-worker") only while no
+        worker offers the resource at all; a worker that joins takes those. So each worker has
+        its own line, in priority order (fifo_timeout=0 at submit: every run a later generation
+        than the one before), whose first task starts when that worker's run ends:
+        the order counted here is every line's first, oldest first, then every line's second,
+        and so on, then the tasks no worker can take yet. With one worker that is exactly the
+        order they start in; with several it assumes the workers free up in turn (a worker
+        that runs out of work may also steal a waiting task from another's line). A run that
+        a worker has started (it says so under "on"), or that is stopped (it will end at
+        once when its turn comes), does not count."""
+
+        def on_scheduler(dask_scheduler, prefix, run_id):  # pickled by value
+            runs = (dask_scheduler.task_metadata.get(prefix) or {}).get("run") or {}
+            head = f"{prefix}-train-"
+
+            def waiting(ts, worker):  # worker None: on none yet (nobody started it)
+                if not (isinstance(ts.key, str) and ts.key.startswith(head)):
+                    return False
+                meta = runs.get(ts.key[len(head):]) or {}
+                return not meta.get("stopped") and (worker is None or meta.get("on") != worker)
+
+            order = []
+            for ws in dask_scheduler.workers.values():
+                line = sorted((ts for ts in ws.processing if waiting(ts, ws.address)),
+                              key=lambda ts: ts.priority)
+                order += [(i, ts.priority, ts.key) for i, ts in enumerate(line)]
+            order.sort()
+            order += sorted((len(order), ts.priority, ts.key)
+                            for ts in dask_scheduler.unrunnable if waiting(ts, None))
+            keys = [key for _, _, key in order]
+            key = head + run_id
+            return keys.index(key) + 1 if key in keys else None
+
+        try:
+            return self.client.run_on_scheduler(on_scheduler, prefix=PREFIX, run_id=run_id)
+        except (OSError, TimeoutError):
+            return None
 
     def attempts(self, run_id: str) -> int:
         """How many times a worker has started this run (more than 1: a worker died)."""
@@ -465,15 +577,26 @@ class DaskRunner:
             self._publish_learners(run)
         return who
 
-    def _publish_learners(self, run: _Followed) -> None:
-        """Record this replica's learners on the scheduler; stop the run if nobody wants it."""
+    def _entry(self, learners: int) -> dict:
+        """This replica's learner count as recorded now, with its deadline."""
+        ttl = self._wanted_ttl
+        return _entry(learners, None if ttl is None else self._wall() + ttl)
+
+    def _renew_learners(self, run: _Followed) -> None:
+        """Record this replica's learners again with a new deadline (one write)."""
         with run.lock:
             mine = run.learners()
-        self.client.set_metadata(_run_meta(run.run_id, "wanted", self.replica), mine)
-        wanted = self.client.get_metadata(_run_meta(run.run_id, "wanted"), None) or {}
-        if not any(int(n) for n in wanted.values()) and not self.snapshot(run.run_id).done:
+        self.client.set_metadata(_run_meta(run.run_id, "wanted", self.replica),
+                                 self._entry(mine))
+
+    def _publish_learners(self, run: _Followed) -> None:
+        """Record this replica's learners on the scheduler; stop the run if nobody wants it
+        (no replica's unexpired count)."""
+        self._renew_learners(run)
+        wanted = self.client.get_metadata(_run_meta(run.run_id, "wanted"), None)
+        if not _wanted(wanted, self._wall()) and not self.snapshot(run.run_id).done:
             log.info("training run %s stopped: no learner wants it any more", run.run_id)
-            self.stop(run.run_id)
+            self.stop(run.run_id, unwanted=True)
 
     def _joinable(self, run_id: str) -> bool:
         try:
@@ -554,8 +677,9 @@ class DaskRunner:
 
     def _watch_learners(self, every: float) -> None:
         """Ask this replica's pages whether they are still there; let go of those gone for
-        longer than the grace (a closed tab stops wanting its run, as with LocalRunner); and
-        every sweep_seconds, sweep the finished runs."""
+        longer than the grace (a closed tab stops wanting its run, as with LocalRunner); renew
+        the deadline of this replica's learner counts; and every sweep_seconds, sweep the
+        finished runs."""
         while not self._closed.wait(every):
             if self._clock() - self._last_sweep >= self._sweep_seconds:
                 self._last_sweep = self._clock()
@@ -572,10 +696,11 @@ class DaskRunner:
                     log.exception("asking the learners of run %s failed", run.run_id)
 
     def _ask_learners(self, run: _Followed) -> None:
+        """Ask the run's pages; record the learners left: at once if one let go, else renew
+        the count's deadline while this replica has learners on a run not seen to end."""
         with run.lock:
             asks = [(who, a.alive) for who, a in run.attachments.items() if a.alive]
-        if not asks:
-            return
+            renew = run.final is None and run.learners() > 0
         answers = [(who, _ask(alive)) for who, alive in asks]
         now, dropped = self._clock(), False
         with run.lock:
@@ -589,6 +714,8 @@ class DaskRunner:
                     dropped = dropped or not a.watch_only
         if dropped:
             self._publish_learners(run)
+        elif renew:
+            self._renew_learners(run)
 
 
 # --- which runner a process uses -----------------------------------------------------------

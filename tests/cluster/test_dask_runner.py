@@ -111,6 +111,71 @@ def test_a_page_gone_past_the_grace_lets_go_of_its_run(runners):
     assert handle.snapshot().finished.reason == "cancelled"
 
 
+def dying_replica(cluster):
+    """A replica whose learner counts last 3 s unless renewed (every 0.2 s)."""
+    from lstmae_demo.jobs.dask_runner import DaskRunner
+
+    return DaskRunner(cluster.scheduler_address, grace_seconds=0.0, check_seconds=0.2,
+                      wanted_ttl=3.0)
+
+
+def die(replica):
+    """The replica goes as kill -9 takes it: no more checks, no learner lets go; the
+    scheduler sees its client disconnect."""
+    replica._closed.set()  # its monitor thread ends after the check under way
+    replica._monitor.join(5)
+    assert not replica._monitor.is_alive()
+    replica.client.close()
+
+
+def test_a_dead_replicas_learners_expire_and_the_worker_stops_its_run(cluster, runners):
+    """No live replica has a learner on the run (only a watcher): the worker training it
+    reads the counts every epoch and stops the run once the dead replica's has expired."""
+    from lstmae_demo.jobs.dask_runner import UNWANTED
+
+    dying = dying_replica(cluster)
+    handle = dying.submit(job(LONG, seed=41))
+    try:
+        assert handle.wait_first_epoch(60)
+        watching = runners[0].attach(handle.run_id, watch_only=True)
+        assert watching.snapshot().learners == 1
+        die(dying)
+        assert watching.wait(60)
+        view = watching.snapshot()
+        assert view.finished.reason == "cancelled" and view.finished.message == UNWANTED
+        assert view.summary().endswith(UNWANTED)  # what a page's status line says
+        assert 0 < view.epoch < LONG.epochs and view.learners == 0
+    finally:
+        runners[0].stop(handle.run_id)
+
+
+def test_a_learner_who_reattaches_within_the_bound_keeps_a_dead_replicas_run(cluster,
+                                                                            runners):
+    from lstmae_demo.jobs.dask_runner import UNWANTED
+
+    dying = dying_replica(cluster)
+    handle = dying.submit(job(LONG, seed=42))
+    try:
+        assert handle.wait_first_epoch(60)
+        die(dying)
+        there = runners[1].attach(handle.run_id)  # the reload lands on another replica
+        dead = runners[1].client.get_metadata(
+            ["lstmae", "run", handle.run_id, "wanted", dying.replica])
+        while time.time() <= dead["until"]:  # until the dead replica's count has expired
+            time.sleep(0.1)
+        expired_at = there.snapshot().epoch
+        # The worker reads the counts after every epoch: three more, and it still trains.
+        assert runners[1]._poll(handle.run_id, 60,
+                                 lambda v: v.done or v.epoch >= expired_at + 3)
+        view = there.snapshot()
+        assert not view.done and view.learners == 1
+        there.stop()  # the last learner lets go: the run stops, saying why
+        assert there.wait(30)
+        assert there.snapshot().finished.message == UNWANTED
+    finally:
+        runners[1].stop(handle.run_id)
+
+
 def test_a_worker_killed_mid_run_is_retried_elsewhere_with_the_same_numbers(runners, cluster):
     runner = runners[0]
     spec = job(replace(SHORT, epochs=20), seed=17)
