@@ -77,6 +77,7 @@ def test_the_page_suggests_the_papers_model_and_switches_to_it() -> None:
     assert not any(b.key == "an_use_paper" for b in at.button)
 
 
+@pytest.mark.slow
 def test_the_numbers_are_the_labs_on_the_runs_model_and_the_slider_moves_them() -> None:
     params = SHORT | {"seed": "201", "an_kind": "spike", "an_size": "1.5", "an_start": "3",
                       "an_width": "4"}
@@ -172,6 +173,7 @@ def test_a_forged_value_is_refused_and_the_page_survives(key: str, forge) -> Non
     assert {k: at.session_state[k] for k in before} == before
 
 
+@pytest.mark.slow
 def test_a_bundled_run_shows_on_the_train_page_and_is_not_time_steps_sine_model() -> None:
     params = SHORT | {"seed": "204", "an_data": "nab_jumpsup"}
     at = trained(params)
@@ -189,6 +191,7 @@ def test_a_bundled_run_shows_on_the_train_page_and_is_not_time_steps_sine_model(
     assert at.radio(key="ts_model").value == "untrained"
 
 
+@pytest.mark.slow
 def test_a_reload_of_a_bundled_runs_link_gets_the_same_run_and_numbers() -> None:
     params = SHORT | {"seed": "205", "an_data": "nab_jumpsup"}
     first = trained(params)

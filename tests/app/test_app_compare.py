@@ -117,6 +117,7 @@ def test_a_comparison_trains_each_model_and_draws_its_own_numbers():
     assert "What the numbers show" in text and "Findings appear when" not in text
 
 
+@pytest.mark.slow
 def test_stop_lets_go_of_every_run():
     at = open_compare({"epochs": "300", "n_series": "64", "seed": "302",
                        "compare": "repeatvector,hidden_n"})
@@ -138,6 +139,7 @@ def ids(at: AppTest) -> list[str]:
     return [h.run_id for h in comparison(at).handles]
 
 
+@pytest.mark.slow
 def test_a_second_session_opening_the_comparisons_link_gets_the_same_runs_and_numbers():
     first = trained(TINY | {"seed": "303", "compare": "repeatvector,hidden_n",
                             "reads": "state"})
@@ -154,6 +156,7 @@ def test_a_second_session_opening_the_comparisons_link_gets_the_same_runs_and_nu
     assert ids(second) == ids(first) and not second.exception
 
 
+@pytest.mark.slow
 def test_the_runs_alone_bring_their_settings_and_architectures():
     first = open_compare({"epochs": "300", "n_series": "64", "seed": "304", "units": "8",
                           "compare": "repeatvector,embedding,encdec_ad", "reads": "steps",
@@ -193,6 +196,7 @@ def test_a_bad_runs_link_gives_a_note_and_starts_nothing(raw: str, says: str):
     assert "Press **Train**" in page_text(at)
 
 
+@pytest.mark.slow
 def test_runs_that_are_not_one_comparison_are_refused():
     """Two real runs, but not as the Compare page trains them (another seed, another
     page): the page neither shows nor keeps them."""
@@ -218,6 +222,7 @@ def _train_page_run(params: dict[str, str]) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_a_finished_run_on_the_train_page_says_what_to_notice():
     stuck = _train_page_run({"arch": "hidden_n", "epochs": "6", "n_series": "64",
                              "seq_len": "16", "units": "8", "seed": "7"})
@@ -230,6 +235,7 @@ def test_a_finished_run_on_the_train_page_says_what_to_notice():
     assert not any("predict the mean" in w.value for w in copier.warning)
 
 
+@pytest.mark.slow
 def test_the_teacher_forcing_gap_is_measured_on_the_train_page():
     at = _train_page_run({"arch": "encdec_ad", "epochs": "20", "n_series": "64",
                           "seq_len": "16", "units": "16", "lr": "0.01"})
@@ -251,6 +257,7 @@ def test_a_model_that_takes_one_feature_trains_on_its_own_series_and_says_so():
     assert {t["name"] for t in grid["data"]} == {"input", "repeatvector"}
 
 
+@pytest.mark.slow
 def test_training_the_same_comparison_again_keeps_its_runs_and_is_not_someone_elses():
     at = trained(TINY | {"seed": "304", "compare": "repeatvector,hidden_n"})
     first = [h.run_id for h in comparison(at).handles]

@@ -60,6 +60,7 @@ def finish(at: AppTest) -> None:
     at.run()
 
 
+@pytest.mark.slow
 def test_the_sidebar_data_choice_trains_on_the_bundled_series() -> None:
     at = open_app(SHORT | {"seed": "301", "n_features": "3"}, TRAIN)
     at.radio(key="data").set_value("nab_jumpsup").run()
@@ -150,6 +151,7 @@ def model_file(spec: ModelSpec, seed: int = 3, epochs: int = 2) -> bytes:
                 losses={"train": losses, "val": losses, "val_mse": losses})
 
 
+@pytest.mark.slow
 def test_a_weights_file_loads_as_the_trained_model_and_can_be_trained_further() -> None:
     spec = ModelSpec(arch="hidden_n", seq_len=24, units=6)
     raw = model_file(spec)
@@ -219,6 +221,7 @@ def test_a_file_over_the_upload_limit_is_refused_unread() -> None:
     assert config_values(at)["units"] == 32
 
 
+@pytest.mark.slow
 def test_the_weights_download_holds_the_runs_model_settings_and_losses() -> None:
     at = open_app(SHORT | {"seed": "306", "data": "nab_jumpsup"}, TRAIN)
     at.button(key="train_button").click().run()

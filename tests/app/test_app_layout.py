@@ -34,6 +34,7 @@ def test_link_opens_presentation_and_it_stays_in_the_url() -> None:
     assert PRESENT in at.query_params
 
 
+@pytest.mark.slow
 def test_the_switch_turns_it_off_and_the_url_forgets_it() -> None:
     at = open_app({PRESENT: "1"}, ARCH_PAGE)
     at.toggle(key=SWITCH_KEY).set_value(False).run()

@@ -110,6 +110,7 @@ def test_each_step_link_opens_its_page_with_the_step_settings(step: Step) -> Non
     assert "in the link was not used" not in page_text(at)
 
 
+@pytest.mark.slow
 def test_open_here_gives_this_session_the_step_settings_even_after_changes() -> None:
     """The in-app button does what the link does, though this session's sidebar has other
     values and the Time steps page was already visited at another step."""

@@ -126,6 +126,7 @@ def test_the_train_click_draws_the_first_epoch_in_its_own_rerun(monkeypatch) -> 
     assert job.wait(10)
 
 
+@pytest.mark.slow
 def test_changing_the_model_stops_a_running_job() -> None:
     at = open_app({"epochs": "300", "n_series": "64"}, "pages/train/page.py")
     at.button(key="train_button").click().run()

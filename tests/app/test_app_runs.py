@@ -7,6 +7,7 @@ run by accident. Every session of a test attaches to the same real run."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from apptest_helpers import TIMESTEPS, TRAIN, chart_specs, config_values, open_app, page_text
 from streamlit.testing.v1 import AppTest
@@ -38,6 +39,7 @@ def end(*sessions: AppTest) -> None:
         assert run_of(at).job.wait(30)
 
 
+@pytest.mark.slow
 def test_a_second_session_opening_the_runs_link_reattaches_to_the_same_run_and_model() -> None:
     first = train(SHORT | {"seed": "101", "noise": "0.05", "lr": "0.01"})
     run_id = run_of(first).run_id
@@ -61,6 +63,7 @@ def test_a_second_session_opening_the_runs_link_reattaches_to_the_same_run_and_m
     assert "No trained model" not in page_text(second)
 
 
+@pytest.mark.slow
 def test_the_watch_link_shows_the_run_read_only_with_who_shares_it() -> None:
     learner = train(LONG | {"seed": "102"})
     run_id = run_of(learner).run_id
@@ -107,6 +110,7 @@ def test_an_identical_run_is_joined_and_says_so() -> None:
     end(first)
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_joined_with_its_result() -> None:
     first = train(SHORT | {"seed": "104"})
     assert run_of(first).job.wait(120)
@@ -129,6 +133,7 @@ def test_pressing_train_twice_with_the_same_settings_keeps_the_run() -> None:
     end(at)
 
 
+@pytest.mark.slow
 def test_changing_a_setting_lets_go_but_the_run_goes_on_for_the_others() -> None:
     mine = train(LONG | {"seed": "106"})
     other = open_app({"run": run_of(mine).run_id}, TRAIN)
@@ -143,6 +148,7 @@ def test_changing_a_setting_lets_go_but_the_run_goes_on_for_the_others() -> None
     assert run_of(other).job.snapshot().finished.reason == "cancelled"
 
 
+@pytest.mark.slow
 def test_sessions_watching_one_run_build_its_figures_once() -> None:
     """A poll that finds nothing new builds no figure, and N learners share one build."""
     from lstmae_demo.ui.cache import FIGURES
@@ -161,6 +167,7 @@ def test_sessions_watching_one_run_build_its_figures_once() -> None:
     assert FIGURES.builds == builds + 1
 
 
+@pytest.mark.slow
 def test_a_watcher_who_changes_a_setting_leaves_and_can_train() -> None:
     learner = train(LONG | {"seed": "108"})
     watcher = open_app({"run": run_of(learner).run_id, "watch": "1"}, TRAIN)

@@ -88,6 +88,7 @@ def test_a_knob_that_does_not_apply_is_disabled_and_says_why() -> None:
     assert "units 1 to 256" in captions  # the limits, where the learner looks
 
 
+@pytest.mark.slow
 def test_choice_labels_come_from_the_knob_table() -> None:
     at = open_app({"arch": "embedding"}, ARCHITECTURE)
     reads = at.radio(key="reads")

@@ -3,6 +3,7 @@ step 20"), each validated, a bad one named as plain text and replaced by its def
 
 from __future__ import annotations
 
+import pytest
 from apptest_helpers import HOME, TIMESTEPS, chart_specs, open_deep_link
 from streamlit.testing.v1 import AppTest
 
@@ -29,6 +30,7 @@ def test_a_link_opens_the_step_series_and_model_it_names_and_keeps_them() -> Non
     assert "series 3" in titles and "series 1" not in titles  # the series the link names
 
 
+@pytest.mark.slow
 def test_moving_the_step_puts_it_in_the_url_and_the_default_takes_it_out() -> None:
     at = at_timesteps({})
     assert "ts_step" not in dict(at.query_params)  # at its default, the last step (T = 30)
@@ -62,6 +64,7 @@ def test_a_shorter_sequence_moves_the_step_back_inside_it() -> None:
     assert at.slider(key="ts_step").value == 10
 
 
+@pytest.mark.slow
 def test_the_pages_values_are_kept_while_the_learner_visits_another_page() -> None:
     """Streamlit drops a widget's state when its page is not drawn: coming back must show
     the step, series and model the learner left, in the widgets and in the URL."""

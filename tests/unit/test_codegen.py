@@ -350,6 +350,7 @@ def test_an_unknown_block_is_refused_by_name() -> None:
         templating.block("pytorch/repeatvector.py", "nope")
 
 
+@pytest.mark.slow
 def test_templates_load_from_the_package_wherever_it_runs(tmp_path) -> None:
     """The templates are found relative to the package, not the working directory."""
     code = ("from lstmae_demo.codegen import pytorch_source, keras_source\n"

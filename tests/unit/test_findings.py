@@ -247,6 +247,7 @@ def _trained(**knobs) -> tuple[RunNumbers, float]:
     return numbers, mean_level(data.train, data.val)
 
 
+@pytest.mark.slow
 def test_a_real_run_stuck_at_the_mean_and_a_real_copying_run():
     stuck, level = _trained(arch="hidden_n", epochs=6, n_series=64, seq_len=16, units=8,
                             seed=7)

@@ -291,6 +291,7 @@ def test_default_slots_keep_threads_times_runs_within_the_cores():
             LocalRunner(threads_per_job=bad)
 
 
+@pytest.mark.slow
 def test_second_run_waits_until_the_first_finishes(runner):
     first = runner.submit(job(replace(SHORT, epochs=200)))
     second = runner.submit(job())

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lstmae_demo import pitfalls
 from lstmae_demo.pitfalls import PITFALLS, RecordedPitfall
 from lstmae_demo.pitfalls.keras_record import source_hash
@@ -46,6 +48,7 @@ def test_snippets_are_complete_programs_with_their_own_imports():
             assert not uses or module in imported, (path.name, module)
 
 
+@pytest.mark.slow
 def test_snippets_are_found_from_any_working_directory(tmp_path):
     """Snippets and records are read relative to the package, not to the current directory."""
     code = ("from lstmae_demo.pitfalls import run_pitfall\n"

@@ -148,6 +148,7 @@ def test_a_pitfall_line_is_the_one_that_raises() -> None:
         assert type(cut) is type(run.error) and str(cut) == str(run.error), key
 
 
+@pytest.mark.slow
 def test_the_wrong_choices_are_wrong_and_distinct() -> None:
     for level in quiz.LEVELS:
         for seed in SEEDS:

@@ -197,6 +197,7 @@ def test_a_view_says_a_wait_in_rounded_words():
     assert replace(base, wait_seconds=300.0).summary().endswith("about 5 min.")
 
 
+@pytest.mark.slow
 def test_polling_many_runs_taking_turns_from_many_threads_gives_consistent_views():
     runner = LocalRunner(slots=2, policy=ROUND_ROBIN)
     handles = [runner.submit(job(6, seed=seed)) for seed in range(6)]
