@@ -104,6 +104,7 @@ CHECK_S = 1.0  # a replica asks its pages' `alive` and renews its learner counts
 # class's run whose replica was merely slow.
 WANTED_TTL_S = RECONNECT_GRACE_S + 5 * CHECK_S
 UNWANTED = "Stopped: no learner wants it any more."  # a run's Finished.message when so
+UNWANTED_STOP = "unwanted"  # the run's "stopped" metadata when it was stopped for that reason
 
 
 def _run_meta(run_id: str, *more: str) -> list[str]:
@@ -170,13 +171,18 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
         return _wanted(client.get_metadata(_run_meta(run_id, "wanted"), None), time.time()) > 0
 
     def stopped_why(finished: Finished) -> Finished:  # "unwanted": a stop that says so
-        unwanted = client.get_metadata(_run_meta(run_id, "stopped"), None) == "unwanted"
+        unwanted = client.get_metadata(_run_meta(run_id, "stopped"), None) == UNWANTED_STOP
         return _unwanted(finished) if unwanted else finished
 
-    stop = Event(_stop_name(run_id), client=client)
-    if not stop.is_set() and not wanted():  # every learner's replica died while it waited
+    def unwanted() -> bool:  # no learner wants it: recorded as such, for stopped_why
+        if wanted():
+            return False
         log.info("training run %s stopped: no learner wants it any more", run_id)
-        client.set_metadata(_run_meta(run_id, "stopped"), "unwanted")
+        client.set_metadata(_run_meta(run_id, "stopped"), UNWANTED_STOP)
+        return True
+
+    stop = Event(_stop_name(run_id), client=client)
+    if not stop.is_set() and unwanted():  # every learner's replica died while it waited
         stop.set()
     if stop.is_set():  # stopped while it waited for a worker
         client.set_metadata([PREFIX, "ended", run_id], time.time())
@@ -217,9 +223,7 @@ def train_on_worker(run_id: str, job: JobSpec, code: str) -> str:
                 progress["last_epoch"] = event
                 if event.reconstructions is not None:
                     progress["shown"] = event
-                if not cancel.is_set() and not wanted():  # no live replica may follow it
-                    log.info("training run %s stopped: no learner wants it any more", run_id)
-                    client.set_metadata(_run_meta(run_id, "stopped"), "unwanted")
+                if not cancel.is_set() and unwanted():  # no live replica may follow it
                     cancel.set()  # the trainer ends with "cancelled" before its next step
             else:
                 if event.reason == "cancelled":
@@ -405,7 +409,8 @@ class DaskRunner:
         from distributed import Event
 
         self._run(run_id)
-        self.client.set_metadata(_run_meta(run_id, "stopped"), "unwanted" if unwanted else True)
+        self.client.set_metadata(_run_meta(run_id, "stopped"),
+                                 UNWANTED_STOP if unwanted else True)
         Event(_stop_name(run_id), client=self.client).set()
 
     def snapshot(self, run_id: str) -> JobView:
@@ -431,7 +436,7 @@ class DaskRunner:
             error = self._task_error(run, int(meta.get("attempts", 0)))
             if error is None and meta.get("stopped") and not (progress and progress["began"]):
                 finished = _stopped_before_start()
-                if meta["stopped"] == "unwanted":
+                if meta["stopped"] == UNWANTED_STOP:
                     finished = _unwanted(finished)
         began = bool(progress and progress["began"])
         status = DONE if finished is not None or error else (RUNNING if began else QUEUED)
