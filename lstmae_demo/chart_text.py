@@ -84,6 +84,19 @@ def loss_text(fig: go.Figure) -> str:
     return text + "."
 
 
+def _panel(t) -> tuple[str, str]:
+    """The subplot a trace is drawn in (its axes)."""
+    return t.xaxis or "x", t.yaxis or "y"
+
+
+def _mse(original, other) -> float | None:
+    """Mean squared difference of two traces' y values (None if they cannot be compared)."""
+    if original is None or other.y is None:
+        return None
+    a, b = np.asarray(original.y, dtype=float), np.asarray(other.y, dtype=float)
+    return float(np.mean((a - b) ** 2)) if a.shape == b.shape and a.size else None
+
+
 def _feature(t) -> str:
     """'feature 2' of 'feature 2 input' / 'feature 2 reconstruction'; '' with one feature."""
     return (t.name or "").removesuffix("input").removesuffix("reconstruction").strip()
@@ -94,20 +107,14 @@ def reconstruction_text(fig: go.Figure) -> str:
     like it): how many series, and how far each reconstruction is from its input (MSE)."""
     inputs = [t for t in fig.data if (t.name or "").endswith("input")]
     recons = [t for t in fig.data if (t.name or "").endswith("reconstruction")]
-    panels = len({(t.xaxis or "x", t.yaxis or "y") for t in inputs})
+    panels = len({_panel(t) for t in inputs})
     steps = len(inputs[0].x) if inputs and inputs[0].x is not None else 0
     features = len({_feature(t) for t in inputs})
     text = (f"{panels} series of {steps} steps each"
             + (f", {features} features each" if features > 1 else "") + ", input drawn solid")
-    by_place = {(t.xaxis or "x", t.yaxis or "y", _feature(t)): t for t in inputs}
-    errors = []
-    for recon in recons:
-        original = by_place.get((recon.xaxis or "x", recon.yaxis or "y", _feature(recon)))
-        if original is None:
-            continue
-        a, b = np.asarray(original.y, dtype=float), np.asarray(recon.y, dtype=float)
-        if a.shape == b.shape and a.size:
-            errors.append(float(np.mean((a - b) ** 2)))
+    by_place = {(*_panel(t), _feature(t)): t for t in inputs}
+    errors = [e for recon in recons
+              if (e := _mse(by_place.get((*_panel(recon), _feature(recon))), recon)) is not None]
     if not recons:
         return text + "; no reconstruction yet."
     if not errors:
@@ -121,15 +128,11 @@ def reconstruction_text(fig: go.Figure) -> str:
 def grid_text(fig: go.Figure) -> str:
     """The Compare page's grid (compare_plots.reconstruction_grid): the same series
     reconstructed by each model, and each model's mean squared difference from the inputs."""
-    inputs = {(t.xaxis or "x", t.yaxis or "y"): t for t in fig.data if t.name == "input"}
+    inputs = {_panel(t): t for t in fig.data if t.name == "input"}
     errors: dict[str, list[float]] = {}
     for t in fig.data:
-        original = inputs.get((t.xaxis or "x", t.yaxis or "y"))
-        if t.name == "input" or original is None or t.y is None:
-            continue
-        a, b = np.asarray(original.y, dtype=float), np.asarray(t.y, dtype=float)
-        if a.shape == b.shape and a.size:
-            errors.setdefault(t.name, []).append(float(np.mean((a - b) ** 2)))
+        if t.name != "input" and (e := _mse(inputs.get(_panel(t)), t)) is not None:
+            errors.setdefault(t.name, []).append(e)
     columns = sum(1 for a in fig.layout.annotations if (a.text or "").startswith("series "))
     text = f"The same {columns} validation series (input solid, black) reconstructed by each model"
     if not errors:
