@@ -20,11 +20,6 @@ from .sidebar import choose
 REVEALED_KEY = "_lesson_revealed"  # the step numbers whose answers this session has revealed
 
 
-def page_file(step: Step) -> str:
-    """The script of the step's page."""
-    return registry.script(step.page)
-
-
 @st.cache_data(show_spinner=False, max_entries=len(STEPS))
 def _question(number: int) -> Question:
     """Step `number`'s question (a trace, or a forward pass of a small model: once a process)."""
@@ -44,7 +39,7 @@ def open_here(step: Step) -> None:
     choose(**values)
     # The page reads the link's values again; one the link does not set starts at default.
     pageurl.forget(step.page, PAGE_VALUES.get(step.page, ()))
-    st.switch_page(page_file(step), query_params=params)
+    st.switch_page(registry.script(step.page), query_params=params)
 
 
 def _navigation(number: int) -> int:
