@@ -165,9 +165,8 @@ def architecture_figure(tr: Trace, highlight: str | None = None,
     An input that skips boxes (attention reading every encoder output) is a bracket above
     the boxes, or below them for a second one. `highlight` names a record whose box gets a
     thick dashed frame (the layer a Quiz question is about; no text, so no label can overlap).
-    `text_scale` enlarges every label (the
-    presentation view's projector); the page gives the diagram room for its labels to stay
-    apart (lstmae_demo/ui/views.py, diagram).
+    `text_scale` enlarges every label (the presentation view's projector); the page gives the
+    diagram room for its labels to stay apart (lstmae_demo/ui/views.py, diagram).
     """
     fig = go.Figure()
     layers = tr.layers

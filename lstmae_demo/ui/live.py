@@ -59,7 +59,6 @@ QUIET_PAGES = 5
 PAGES_PER_EXTRA_SECOND = 5
 MAX_POLL_SECONDS = 3.0
 INTERVAL_HOLD_S = 15.0
-# app.py's url_path of each page (Home, the default page, is at the app's root)
 POLL_KEY = "_poll_every"  # (seconds, when set) while the panel polls, else None
 MEASURED_KEY = "_teacher_forced"  # run id -> its trained model's teacher-forced MSE
 

@@ -208,7 +208,7 @@ def code_tabs(spec: ModelSpec) -> None:
     """Copyable PyTorch and Keras source of exactly this model."""
     torch_tab, keras_tab = st.tabs(["PyTorch", "Keras 3"])
     with torch_tab:
-        st.code(codegen.pytorch_source(spec), language="python", )
+        st.code(codegen.pytorch_source(spec), language="python")
     with keras_tab:
         st.code(codegen.keras_source(spec), language="python")
 
